@@ -1,0 +1,120 @@
+//! The command line: `paperboy [--config FILE] [--data-dir DIR] <command>`, one file per command.
+
+mod config;
+mod demo;
+mod import;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+
+/// A self-hostable daily papers site, feed and newsletter.
+#[derive(Debug, Parser)]
+#[command(name = "paperboy", version, about, propagate_version = true)]
+pub struct Cli {
+    /// A TOML config file (see `paperboy config example`).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where the database and search index live [env: PAPERBOY_DATA_DIR] [default: ./paperboy-data]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web app and API.
+    Serve(serve::Args),
+    /// Import papers from paperboy JSONL or Hugging Face daily_papers files (.gz is fine).
+    Import(import::Args),
+    /// Configuration helpers.
+    Config(config::Args),
+}
+
+impl Cli {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            config_file: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            listen: None,
+        }
+    }
+}
+
+/// Runs a parsed command line and returns the process exit code. Errors are printed as one line
+/// (`paperboy: …`), with their causes joined by `: `.
+pub async fn run(cli: Cli) -> ExitCode {
+    let overrides = cli.overrides();
+    let result = match cli.command {
+        Command::Config(args) => config::run(args),
+        Command::Serve(args) => {
+            load(overrides.clone(), args.listen.clone())
+                .and_then_async(|c| serve::run(c, args))
+                .await
+        }
+        Command::Import(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| import::run(c, args))
+                .await
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("paperboy: {}", one_line(&err));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load(mut overrides: Overrides, listen: Option<String>) -> anyhow::Result<Config> {
+    overrides.listen = listen;
+    Config::load(&overrides)
+}
+
+/// An error and its causes on one line.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let s = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+trait AndThenAsync<T> {
+    async fn and_then_async<U, F: Future<Output = anyhow::Result<U>>>(
+        self,
+        f: impl FnOnce(T) -> F,
+    ) -> anyhow::Result<U>;
+}
+
+impl<T> AndThenAsync<T> for anyhow::Result<T> {
+    async fn and_then_async<U, F: Future<Output = anyhow::Result<U>>>(
+        self,
+        f: impl FnOnce(T) -> F,
+    ) -> anyhow::Result<U> {
+        match self {
+            Ok(v) => f(v).await,
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,63 @@
+//! `paperboy serve [--listen ADDR] [--demo]`
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::config::Config;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on [env: PAPERBOY_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Load the bundled demo data (60 days of real daily papers) into an empty store.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
+    let listen = config.listen;
+    let data_dir = config.data_dir.clone();
+    let app = App::build(config).await?;
+    if args.demo {
+        super::demo::load_if_empty(&app.store, &data_dir).await?;
+    }
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    tracing::info!(%addr, data_dir = %data_dir.display(), "serving paperboy");
+    eprintln!(
+        "paperboy is serving http://{addr}/ (data in {})",
+        data_dir.display()
+    );
+    crate::web::serve(listener, app, shutdown_signal())
+        .await
+        .context("the server stopped")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

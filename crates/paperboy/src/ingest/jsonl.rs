@@ -1,0 +1,169 @@
+//! Paperboy JSONL: one paper per line, the format of `papers.jsonl.gz` (documented in the README).
+//!
+//! ```json
+//! {"id": "2405.15738", "title": "…", "abstract": "…", "authors": ["…"], "categories": ["cs.LG"],
+//!  "published": "2024-05-24", "upvotes": 12, "num_comments": 3, "hf_daily_date": "2024-05-27"}
+//! ```
+//!
+//! Only `id` and `title` are required. Optional keys: `abstract`, `authors`, `categories`,
+//! `published`, `updated` (dates or RFC 3339 times), `upvotes`, `num_comments`, `hf_daily_date`,
+//! `comments`, `journal_ref`, `doi`, `license`, `github_repo`, `project_page`. Unknown keys (such
+//! as `source`) are ignored.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+
+use crate::domain::merge::Observed;
+use crate::domain::paper::{collapse_whitespace, midnight_utc};
+use crate::domain::{ArxivId, FeedEntry, Paper};
+
+#[derive(Debug, Deserialize)]
+struct Line {
+    id: String,
+    title: String,
+    #[serde(default)]
+    r#abstract: Option<String>,
+    #[serde(default)]
+    authors: Option<Vec<String>>,
+    #[serde(default)]
+    categories: Option<Vec<String>>,
+    #[serde(default)]
+    published: Option<String>,
+    #[serde(default)]
+    updated: Option<String>,
+    #[serde(default)]
+    upvotes: Option<i64>,
+    #[serde(default)]
+    num_comments: Option<i64>,
+    #[serde(default)]
+    hf_daily_date: Option<String>,
+    #[serde(default)]
+    comments: Option<String>,
+    #[serde(default)]
+    journal_ref: Option<String>,
+    #[serde(default)]
+    doi: Option<String>,
+    #[serde(default)]
+    license: Option<String>,
+    #[serde(default)]
+    github_repo: Option<String>,
+    #[serde(default)]
+    project_page: Option<String>,
+}
+
+/// Parses one JSONL line. `position` orders papers that share a feed day and upvote count.
+pub fn parse_line(text: &str, position: i64) -> Result<Observed, String> {
+    let line: Line = serde_json::from_str(text).map_err(|e| {
+        let what = e.to_string();
+        match e.classify() {
+            serde_json::error::Category::Data => format!("bad record: {what}"),
+            _ => format!("invalid JSON: {what}"),
+        }
+    })?;
+    let id = ArxivId::parse(&line.id).map_err(|e| format!("field `id`: {e}"))?;
+    let title = collapse_whitespace(&line.title);
+    if title.is_empty() {
+        return Err("field `title`: empty".into());
+    }
+    let published_at = line
+        .published
+        .as_deref()
+        .map(|s| parse_when(s).map_err(|e| format!("field `published`: {e}")))
+        .transpose()?;
+    let updated_at = line
+        .updated
+        .as_deref()
+        .map(|s| parse_when(s).map_err(|e| format!("field `updated`: {e}")))
+        .transpose()?;
+    let daily_date = line
+        .hf_daily_date
+        .as_deref()
+        .map(|s| {
+            s.parse::<NaiveDate>()
+                .map_err(|_| format!("field `hf_daily_date`: {s:?} is not a YYYY-MM-DD date"))
+        })
+        .transpose()?;
+    let mut paper = Paper::new(id, title);
+    paper.summary = line
+        .r#abstract
+        .as_deref()
+        .map(collapse_whitespace)
+        .unwrap_or_default();
+    paper.authors = line.authors.unwrap_or_default();
+    paper.categories = line.categories.unwrap_or_default();
+    paper.published_at = published_at;
+    paper.updated_at = updated_at;
+    paper.upvotes = line.upvotes.unwrap_or(0).max(0);
+    paper.num_comments = line.num_comments.unwrap_or(0).max(0);
+    paper.comments = line.comments;
+    paper.journal_ref = line.journal_ref;
+    paper.doi = line.doi;
+    paper.license = line.license;
+    paper.github_repo = line.github_repo;
+    paper.project_page = line.project_page;
+    paper.feed = daily_date.map(|d| FeedEntry {
+        daily_date: d,
+        submitted_at: midnight_utc(d),
+        submitter: None,
+        position,
+    });
+    // A record is as fresh as the latest date it mentions.
+    let as_of = [daily_date.map(midnight_utc), updated_at, published_at]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(DateTime::UNIX_EPOCH);
+    Ok(Observed { paper, as_of })
+}
+
+/// Reads `YYYY-MM-DD` or an RFC 3339 timestamp.
+pub fn parse_when(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(d) = s.parse::<NaiveDate>() {
+        return Ok(midnight_utc(d));
+    }
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_full_line() {
+        let o = parse_line(
+            r#"{"id": "2505.15652", "title": "Breaking\n Barriers", "abstract": "We study", "authors": ["A B"], "categories": ["cs.DC"], "published": "2025-05-21", "upvotes": 4, "hf_daily_date": "2025-05-22", "num_comments": null, "source": "x"}"#,
+            7,
+        )
+        .unwrap();
+        assert_eq!(o.paper.title, "Breaking Barriers");
+        assert_eq!(o.paper.upvotes, 4);
+        let feed = o.paper.feed.unwrap();
+        assert_eq!(feed.daily_date.to_string(), "2025-05-22");
+        assert_eq!(feed.position, 7);
+        assert_eq!(o.as_of, midnight_utc(feed.daily_date));
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        let cases = [
+            (r#"{"id": "2505.15652", "title": "x""#, "invalid JSON"),
+            (r#"{"id": "not-an-id", "title": "x"}"#, "field `id`"),
+            (r#"{"title": "x"}"#, "missing field `id`"),
+            (
+                r#"{"id": "2505.15652", "title": "x", "published": "yesterday"}"#,
+                "field `published`",
+            ),
+            (
+                r#"{"id": "2505.15652", "title": "x", "upvotes": "many"}"#,
+                "bad record",
+            ),
+            (r#"[1, 2]"#, "bad record"),
+        ];
+        for (line, want) in cases {
+            let err = parse_line(line, 0).unwrap_err();
+            assert!(err.contains(want), "{line}: {err}");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Paperboy: a self-hostable daily papers site, feed and newsletter.
+//!
+//! # Layout
+//! - [`domain`]: pure types and rules (papers, periods, ranking, merging); no I/O.
+//! - [`store`]: the system of record; the only module with SQL.
+//! - [`ingest`]: readers for import formats.
+//! - [`web`]: the HTTP server: pages, the HF-compatible API, health and metrics.
+//! - [`cli`]: one file per subcommand.
+//! - [`config`]: the only reader of the environment.
+//! - [`app`]: wires one of each service together.
+//!
+//! `ARCHITECTURE.md` at the repository root has the bird's-eye view and the invariants.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod ingest;
+pub mod store;
+pub mod web;

@@ -1,0 +1,88 @@
+//! The HTTP server: every route in one list, security headers, limits and metrics.
+//!
+//! **Invariant:** axum types do not leave `web/`; handlers translate to and from domain types.
+
+pub mod api;
+pub mod assets;
+pub mod error;
+pub mod feed;
+pub mod hf;
+pub mod metrics;
+pub mod pages;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::app::App;
+
+/// The content security policy: everything from this origin, no inline script, no framing.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                   frame-ancestors 'none'; form-action 'self'";
+
+/// Largest request body accepted (the read API takes none; forms later stay small).
+const BODY_LIMIT: usize = 64 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Every route paperboy serves.
+pub fn router(app: App) -> Router {
+    let routes = Router::new()
+        .route("/", get(pages::home))
+        .route("/papers/date/{date}", get(pages::day))
+        .route("/papers/week/{week}", get(pages::week))
+        .route("/papers/month/{month}", get(pages::month))
+        .route("/papers/{*id}", get(pages::paper))
+        .route("/trending", get(pages::trending))
+        .route("/about", get(pages::about))
+        .route("/api/daily_papers", get(api::daily_papers))
+        .route("/api/papers/{*id}", get(api::paper_info))
+        .route("/static/{*path}", get(assets::static_file))
+        .route("/healthz", get(metrics::healthz))
+        .route("/metrics", get(metrics::metrics))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            metrics::track,
+        ));
+    routes
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .with_state(app)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then drains open requests.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

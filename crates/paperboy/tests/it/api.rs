@@ -1,0 +1,239 @@
+//! The HF-compatible JSON API over real HTTP: ordering, paging, shapes and errors.
+
+use std::io::Read;
+
+use crate::support::{TestApp, fixtures, hf_daily_fixtures, ids};
+
+/// The ids of a raw HF daily fixture file, in file (upvote) order.
+fn fixture_ids(date: &str) -> Vec<String> {
+    let path = hf_daily_fixtures().join(format!("{date}.json.gz"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let items: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    items
+        .iter()
+        .map(|i| i["paper"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn is_hf_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    s.len() == 24
+        && b[4] == b'-'
+        && b[10] == b'T'
+        && b[19] == b'.'
+        && b[23] == b'Z'
+        && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+}
+
+#[tokio::test]
+async fn a_dated_list_is_in_upvote_order_with_hf_fields() {
+    let t = TestApp::spawn().await;
+    let (status, body) = t.get_json("/api/daily_papers?date=2026-08-21").await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&body), fixture_ids("2026-08-21"));
+    let item = &body[0];
+    for key in [
+        "paper",
+        "publishedAt",
+        "title",
+        "summary",
+        "thumbnail",
+        "numComments",
+        "isAuthorParticipating",
+    ] {
+        assert!(item.get(key).is_some(), "item lacks {key}: {item}");
+    }
+    let paper = &item["paper"];
+    assert!(is_hf_timestamp(paper["publishedAt"].as_str().unwrap()));
+    assert!(is_hf_timestamp(
+        paper["submittedOnDailyAt"].as_str().unwrap()
+    ));
+    assert_eq!(paper["discussionId"].as_str().unwrap().len(), 24);
+    assert!(paper["authors"][0]["name"].is_string());
+    let upvotes: Vec<i64> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["paper"]["upvotes"].as_i64().unwrap())
+        .collect();
+    assert!(upvotes.windows(2).all(|w| w[0] >= w[1]), "{upvotes:?}");
+    assert!(!paper["title"].as_str().unwrap().contains('\n'));
+}
+
+#[tokio::test]
+async fn python_repr_and_wrapped_archives_are_served_in_order() {
+    let t = TestApp::spawn().await;
+    let (_, body) = t.get_json("/api/daily_papers?date=2024-12-11").await;
+    assert!(!ids(&body).is_empty());
+    let (_, body) = t.get_json("/api/daily_papers?date=2025-01-10").await;
+    assert!(!ids(&body).is_empty());
+}
+
+#[tokio::test]
+async fn paging_follows_link_headers_to_the_end() {
+    let t = TestApp::spawn().await;
+    let all = fixture_ids("2026-08-21");
+    let mut seen = Vec::new();
+    let mut next = Some(format!(
+        "{}/api/daily_papers?date=2026-08-21&limit=4",
+        t.base_url
+    ));
+    while let Some(url) = next {
+        let res = t.client.get(&url).send().await.unwrap();
+        next = res
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .map(|v| {
+                v.trim_start_matches('<')
+                    .split('>')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            });
+        let body: serde_json::Value = res.json().await.unwrap();
+        seen.extend(ids(&body));
+        assert!(seen.len() <= all.len() + 4, "paging does not end");
+    }
+    assert_eq!(seen, all);
+    let (_, body) = t.get_json("/api/daily_papers?date=2026-08-21&p=100").await;
+    assert_eq!(body, serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn week_month_and_submitter_filter_the_feed() {
+    let t = TestApp::spawn().await;
+    let mut expected: Vec<String> = [fixture_ids("2026-08-20"), fixture_ids("2026-08-21")].concat();
+    expected.sort();
+    for q in ["week=2026-W34", "month=2026-08"] {
+        let (status, body) = t
+            .get_json(&format!("/api/daily_papers?{q}&limit=100"))
+            .await;
+        assert_eq!(status, 200);
+        let mut got = ids(&body);
+        got.sort();
+        assert_eq!(got, expected, "{q}");
+    }
+    let (_, body) = t
+        .get_json("/api/daily_papers?submitter=taesiri&limit=100")
+        .await;
+    let items = body.as_array().unwrap();
+    assert!(!items.is_empty());
+    for item in items {
+        assert_eq!(item["submittedBy"]["user"], "taesiri");
+    }
+}
+
+#[tokio::test]
+async fn trending_ranks_the_last_active_week() {
+    let t = TestApp::spawn().await;
+    let (status, body) = t
+        .get_json("/api/daily_papers?sort=trending&limit=100")
+        .await;
+    assert_eq!(status, 200);
+    let got = ids(&body);
+    assert!(!got.is_empty());
+    let recent: Vec<String> = [fixture_ids("2026-08-20"), fixture_ids("2026-08-21")].concat();
+    assert!(got.iter().all(|id| recent.contains(id)), "{got:?}");
+}
+
+#[tokio::test]
+async fn bad_parameters_get_400_with_a_json_error() {
+    let t = TestApp::spawn().await;
+    for q in [
+        "date=2025-13-40",
+        "date=2025-02-30",
+        "date=yesterday",
+        "date=2999-01-01",
+        "week=2026-W99",
+        "month=2026-13",
+        "p=-1",
+        "p=x",
+        "limit=1000",
+        "limit=0",
+        "sort=upvotes",
+        "date=2026-08-21&week=2026-W34",
+    ] {
+        let (status, body) = t.get_json(&format!("/api/daily_papers?{q}")).await;
+        assert_eq!(status, 400, "{q}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{q}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn paper_info_and_markdown() {
+    let t = TestApp::spawn().await;
+    let id = &fixture_ids("2026-08-21")[0];
+    let (status, body) = t.get_json(&format!("/api/papers/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["id"], id.as_str());
+    assert!(body["linkedModels"].is_array());
+    assert!(body.get("paper").is_none(), "paper_info is flat");
+    let (status, md) = t.get_text(&format!("/papers/{id}.md")).await;
+    assert_eq!(status, 200);
+    assert!(md.starts_with(&format!("# {}", body["title"].as_str().unwrap())));
+    let res = t.get(&format!("/papers/{id}.md")).await;
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/markdown")
+    );
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_ids_get_404_json() {
+    let t = TestApp::spawn().await;
+    for id in [
+        "1234.56789",
+        "2608.99999",
+        "not-an-id",
+        "..%2F..%2Fetc%2Fpasswd",
+    ] {
+        let (status, body) = t.get_json(&format!("/api/papers/{id}")).await;
+        assert_eq!(status, 404, "{id}");
+        assert_eq!(body["error"], "Paper not found");
+    }
+    let (status, _) = t.get_text("/papers/2608.99999.md").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn old_style_ids_work_in_pages_and_api() {
+    let t = TestApp::spawn_with(&[fixtures().join("import/papers-sample.jsonl")]).await;
+    let (status, body) = t.get_json("/api/papers/hep-th/9108002").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], "hep-th/9108002");
+    let (status, html) = t.get_text("/papers/hep-th/9108002").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("hep-th/9108002"));
+    let (status, _) = t.get_text("/papers/hep-th/9108002.md").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn health_and_metrics_report_counts_and_routes() {
+    let t = TestApp::spawn().await;
+    let (status, body) = t.get_json("/healthz").await;
+    assert_eq!(status, 200);
+    assert!(body["papers"].as_i64().unwrap() > 0);
+    t.get("/api/daily_papers?date=2026-08-21").await;
+    t.get("/no/such/page").await;
+    let (status, text) = t.get_text("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(
+        text.contains(
+            r#"paperboy_http_requests_total{method="GET",route="/api/daily_papers",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains("paperboy_http_request_duration_seconds_bucket"));
+    assert!(text.contains(r#"paperboy_papers{state="on_feed"}"#));
+    assert!(text.contains(r#"status="404""#));
+}

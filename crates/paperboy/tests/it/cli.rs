@@ -1,0 +1,247 @@
+//! The `paperboy` binary itself: imports, exit codes, one-line errors, crash safety, `serve --demo`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::fixtures;
+
+fn paperboy(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_paperboy"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("PAPERBOY_DATA_DIR")
+        .output()
+        .expect("run paperboy")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn import_fixture(name: &str) -> String {
+    fixtures().join("import").join(name).display().to_string()
+}
+
+#[test]
+fn import_is_idempotent_and_reports_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = import_fixture("papers-sample.jsonl.gz");
+    let first = paperboy(dir.path(), &["import", &sample]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("324 added, 0 updated, 0 unchanged, 0 skipped"),
+        "{}",
+        stderr(&first)
+    );
+    let second = paperboy(dir.path(), &["import", &sample]);
+    assert_eq!(second.status.code(), Some(0));
+    assert!(
+        stderr(&second).contains("0 added, 0 updated, 324 unchanged"),
+        "{}",
+        stderr(&second)
+    );
+    let daily = import_fixture("hf-daily");
+    let first = paperboy(dir.path(), &["import", "--format", "hf-daily", &daily]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let second = paperboy(dir.path(), &["import", &daily]);
+    assert!(
+        stderr(&second).contains("0 added, 0 updated"),
+        "{}",
+        stderr(&second)
+    );
+}
+
+#[test]
+fn bad_records_are_reported_by_line_and_skipped_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = paperboy(
+        dir.path(),
+        &["import", &import_fixture("bad/malformed.jsonl")],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("malformed.jsonl:3: invalid JSON"), "{err}");
+    assert!(err.contains("malformed.jsonl:5: field `id`"), "{err}");
+    assert!(
+        err.contains("3 added, 0 updated, 0 unchanged, 2 skipped"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_truncated_gzip_keeps_whole_records_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = paperboy(
+        dir.path(),
+        &["import", &import_fixture("bad/truncated.jsonl.gz")],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("truncated.jsonl.gz:"), "{err}");
+    assert!(err.contains("ends early"), "{err}");
+    // Every complete line before the cut was imported; re-running the full file adds the rest.
+    let full = paperboy(
+        dir.path(),
+        &["import", &import_fixture("papers-sample.jsonl")],
+    );
+    assert_eq!(full.status.code(), Some(0));
+}
+
+#[test]
+fn unusable_inputs_exit_1_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = paperboy(
+        dir.path(),
+        &["import", &import_fixture("bad/unknown-format.txt")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unknown-format.txt: unknown format"),
+        "{}",
+        stderr(&out)
+    );
+    let out = paperboy(dir.path(), &["import", "/no/such/file.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("paperboy: /no/such/file.jsonl: cannot read"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let out = paperboy(dir.path(), &["import", "--format", "csv", "x"]);
+    assert_eq!(out.status.code(), Some(2), "clap usage errors exit 2");
+}
+
+#[test]
+fn config_errors_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("paperboy.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:8080\"\ntimezone = \"Mars/Olympus\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_paperboy"))
+        .args(["--config", config.to_str().unwrap(), "import", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("paperboy.toml: timezone"),
+        "{}",
+        stderr(&out)
+    );
+    let out = paperboy(dir.path(), &["config", "example"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("timezone = \"America/New_York\""));
+}
+
+/// Writes `n` synthetic papers as JSONL, spread over feed days.
+fn synthetic_jsonl(path: &Path, n: usize) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..n {
+        writeln!(
+            f,
+            r#"{{"id": "2601.{:05}", "title": "Synthetic paper {i}", "abstract": "An abstract about topic {}.", "authors": ["A. Author", "B. Author"], "categories": ["cs.LG"], "published": "2026-01-{:02}", "upvotes": {}, "hf_daily_date": "2026-01-{:02}"}}"#,
+            i + 1,
+            i % 97,
+            1 + i % 28,
+            i % 50,
+            2 + i % 27,
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_killed_import_resumes_to_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.jsonl");
+    synthetic_jsonl(&input, 60_000);
+    let killed_dir = dir.path().join("killed");
+    // Kill the import mid-way, several times, then let it finish.
+    for delay_ms in [150u64, 400] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_paperboy"))
+            .arg("--data-dir")
+            .arg(&killed_dir)
+            .args(["import", input.to_str().unwrap()])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    let resumed = paperboy(&killed_dir, &["import", input.to_str().unwrap()]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    let clean_dir = dir.path().join("clean");
+    let clean = paperboy(&clean_dir, &["import", input.to_str().unwrap()]);
+    assert_eq!(clean.status.code(), Some(0));
+    let again = paperboy(&killed_dir, &["import", input.to_str().unwrap()]);
+    assert!(
+        stderr(&again).contains("0 added, 0 updated, 60000 unchanged"),
+        "{}",
+        stderr(&again)
+    );
+    let count = |d: &Path| {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('select count(*), sum(upvotes), count(distinct daily_date) from paper').fetchone())",
+            ])
+            .arg(d.join("paperboy.db"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(count(&killed_dir), count(&clean_dir));
+}
+
+#[test]
+fn serve_demo_serves_the_bundled_papers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paperboy"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.split("serving http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let body = reqwest::blocking_get(&format!("http://{addr}/"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (status, html) = body;
+    assert_eq!(status, 200);
+    assert!(
+        html.matches(r#"class="paper-card""#).count() >= 5,
+        "demo feed has cards"
+    );
+}
+
+mod reqwest {
+    /// A blocking GET without pulling reqwest's blocking feature: one request on a fresh runtime.
+    pub fn blocking_get(url: &str) -> (u16, String) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let res = ::reqwest::get(url).await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        })
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real server on a random loopback port, real SQLite files in temp
+//! directories, the real `paperboy` binary, the real `huggingface_hub` client and headless
+//! Chromium.
+
+mod api;
+mod browser;
+mod cli;
+mod hf_client;
+mod large_data;
+mod pages;
+mod support;
