@@ -1,44 +1,16 @@
-//! The SQLite backend: one file in WAL mode, a single writer connection and a pool of readers.
-//!
-//! Connection settings, and why:
-//! - `journal_mode=WAL`: readers never block the writer, and the writer never blocks readers.
-//! - `synchronous=FULL`: every commit is fsynced to the WAL before it is acknowledged, so an
-//!   accepted write (an upvote, a subscription) survives power loss, not only a killed process.
-//!   Imports commit in large batches, so the cost of FULL is a few fsyncs per thousand rows.
-//! - `foreign_keys=ON`, and `busy_timeout` of 10 s for other processes (a CLI import while the
-//!   server runs).
-//! - Writes go through one connection and open with `BEGIN IMMEDIATE`, so a transaction never
-//!   has to upgrade a read lock, and `SQLITE_BUSY` cannot reach a user from inside the process.
+//! Papers and the feed: merging imported records, reading papers and feed lists.
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 
-use super::{FeedOrder, FeedQuery, Result, StoreCounts, StoreError, WriteCounts};
+use super::{SqliteStore, date_text, parse_date, parse_time, time_text};
 use crate::domain::merge::{MergeOutcome, Observed, merge};
-use crate::domain::paper::hf_timestamp;
 use crate::domain::{ArxivId, FeedEntry, Paper, PaperVersion, Submitter};
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-/// How many reader connections to keep. Reads are short; a few cover two cores.
-const READERS: u32 = 4;
-
-/// The SQLite store. Cheap to clone: both pools are shared handles.
-#[derive(Clone, Debug)]
-pub struct SqliteStore {
-    reader: SqlitePool,
-    writer: SqlitePool,
-}
+use crate::store::{FeedOrder, FeedQuery, Result, StoreCounts, StoreError, WriteCounts};
 
 const PAPER_COLUMNS: &str = "p.paper_id, p.title, p.summary, p.authors, p.categories, p.comments, \
     p.journal_ref, p.doi, p.license, p.published_at, p.updated_at, p.github_repo, p.project_page, \
@@ -46,47 +18,6 @@ const PAPER_COLUMNS: &str = "p.paper_id, p.title, p.summary, p.authors, p.catego
     p.feed_position, p.source_as_of, a.username, a.fullname, a.avatar_url";
 
 impl SqliteStore {
-    pub async fn open(path: &Path) -> Result<SqliteStore> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating data directory {}", dir.display()))?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-32000");
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .connect_with(options.clone())
-            .await
-            .with_context(|| format!("opening database {}", path.display()))?;
-        MIGRATOR.run(&writer).await.map_err(|e| match e {
-            sqlx::migrate::MigrateError::VersionMissing(v) => StoreError::UnknownMigration(v),
-            other => StoreError::Other(
-                anyhow::Error::new(other).context(format!("migrating database {}", path.display())),
-            ),
-        })?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .connect_with(options.read_only(true))
-            .await
-            .with_context(|| format!("opening database {} for reading", path.display()))?;
-        Ok(SqliteStore { reader, writer })
-    }
-
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .context("starting a write transaction")?)
-    }
-
     pub async fn merge_observed(&self, batch: Vec<Observed>) -> Result<WriteCounts> {
         if batch.is_empty() {
             return Ok(WriteCounts::default());
@@ -121,7 +52,7 @@ impl SqliteStore {
         }
         if !dirty.is_empty() {
             let seq = next_change_seq(&mut tx).await?;
-            let now = hf_timestamp(Utc::now());
+            let now = time_text(Utc::now());
             let mut accounts: HashMap<String, i64> = HashMap::new();
             let mut dirty_ids: Vec<&String> = dirty.keys().collect();
             dirty_ids.sort();
@@ -213,7 +144,7 @@ impl SqliteStore {
              WHERE p.submitted_at >= ? ORDER BY p.submitted_at DESC"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(hf_timestamp(since))
+            .bind(time_text(since))
             .fetch_all(&self.reader)
             .await
             .context("reading recent submissions")?;
@@ -402,8 +333,8 @@ async fn write_paper(
     .bind(&p.journal_ref)
     .bind(&p.doi)
     .bind(&p.license)
-    .bind(p.published_at.map(hf_timestamp))
-    .bind(p.updated_at.map(hf_timestamp))
+    .bind(p.published_at.map(time_text))
+    .bind(p.updated_at.map(time_text))
     .bind(&p.github_repo)
     .bind(&p.project_page)
     .bind(&p.ai_summary)
@@ -411,10 +342,10 @@ async fn write_paper(
     .bind(p.upvotes)
     .bind(p.num_comments)
     .bind(feed.map(|f| date_text(f.daily_date)))
-    .bind(feed.map(|f| hf_timestamp(f.submitted_at)))
+    .bind(feed.map(|f| time_text(f.submitted_at)))
     .bind(submitter_id)
     .bind(feed.map(|f| f.position))
-    .bind(hf_timestamp(observed.as_of))
+    .bind(time_text(observed.as_of))
     .bind(now)
     .bind(seq)
     .execute(&mut **tx)
@@ -427,7 +358,7 @@ async fn write_paper(
         )
         .bind(p.id.as_str())
         .bind(i64::from(v.version))
-        .bind(v.created_at.map(hf_timestamp))
+        .bind(v.created_at.map(time_text))
         .execute(&mut **tx)
         .await
         .with_context(|| format!("writing versions of paper {}", p.id))?;
@@ -515,18 +446,4 @@ fn json_list(items: &[String]) -> String {
 
 fn parse_list(s: &str) -> Result<Vec<String>> {
     Ok(serde_json::from_str(s).with_context(|| format!("stored list {s:?}"))?)
-}
-
-fn date_text(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
-fn parse_date(s: &str) -> Result<NaiveDate> {
-    Ok(NaiveDate::from_str(s).with_context(|| format!("stored date {s:?}"))?)
-}
-
-fn parse_time(s: &str) -> Result<DateTime<Utc>> {
-    Ok(DateTime::parse_from_rfc3339(s)
-        .with_context(|| format!("stored timestamp {s:?}"))?
-        .with_timezone(&Utc))
 }
