@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's automation. `cargo xtask ci` is the test command.
 
 mod apt;
+mod bench;
 mod ci;
 mod process;
 mod step;
@@ -20,16 +21,18 @@ tasks:
   ci [--no-lint]   provision the test environment, check formatting, run clippy and all tests
                    (--no-lint skips fmt and clippy)
   test-env         only provision the test environment, then print its `export` lines
+  bench [http|import]
+                   run the benchmarks (all of them without an argument); see BENCHMARKS.md
   help             this text";
 
 /// A task picked on the command line.
 ///
-/// Extension point: benchmarks will be `Task::Bench { .. }`, parsed in [`Task::parse`] and run
-/// from [`Task::run`] by a `bench` module of their own (they can reuse [`test_env::TestEnv`]).
+/// Benchmarks are `Task::Bench`; a new one is a [`bench::Which`] variant in the `bench` module.
 #[derive(Debug, PartialEq, Eq)]
 enum Task {
     Ci(ci::Options),
     TestEnv,
+    Bench(bench::Which),
     Help,
 }
 
@@ -48,6 +51,8 @@ impl Task {
                 Ok(Self::Ci(options))
             }
             ["test-env"] => Ok(Self::TestEnv),
+            ["bench"] => Ok(Self::Bench(bench::Which::parse(None)?)),
+            ["bench", name] => Ok(Self::Bench(bench::Which::parse(Some(name))?)),
             [] | ["help" | "-h" | "--help"] => Ok(Self::Help),
             [other, ..] => bail!("unknown task or arguments: {other}"),
         }
@@ -62,6 +67,7 @@ impl Task {
                 print!("{}", test_env.shell_exports());
                 Ok(())
             }
+            Self::Bench(which) => bench::run(&root, which),
             Self::Help => {
                 println!("{USAGE}");
                 Ok(())
@@ -123,5 +129,16 @@ mod tests {
         assert_eq!(parse(&[]).unwrap(), Task::Help);
         assert!(parse(&["ci", "--bogus"]).is_err());
         assert!(parse(&["test-env", "extra"]).is_err());
+        assert_eq!(parse(&["bench"]).unwrap(), Task::Bench(bench::Which::All));
+        assert_eq!(
+            parse(&["bench", "http"]).unwrap(),
+            Task::Bench(bench::Which::Http)
+        );
+        assert_eq!(
+            parse(&["bench", "import"]).unwrap(),
+            Task::Bench(bench::Which::Import)
+        );
+        assert!(parse(&["bench", "bogus"]).is_err());
+        assert!(parse(&["bench", "http", "extra"]).is_err());
     }
 }

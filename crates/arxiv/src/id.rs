@@ -179,6 +179,15 @@ impl fmt::Display for ArxivId {
     }
 }
 
+impl fmt::Display for VersionedId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.version {
+            Some(v) => write!(f, "{}v{v}", self.id),
+            None => write!(f, "{}", self.id),
+        }
+    }
+}
+
 impl AsRef<str> for ArxivId {
     fn as_ref(&self) -> &str {
         &self.0

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::email::Mailer;
 use crate::store::Store;
 use crate::web::metrics::Metrics;
+use crate::web::rate_limit::RateLimits;
 
 /// Everything a request or a job needs. Cheap to clone.
 #[derive(Clone)]
@@ -14,6 +16,10 @@ pub struct App {
     pub config: Arc<Config>,
     pub store: Store,
     pub metrics: Arc<Metrics>,
+    pub mailer: Arc<Mailer>,
+    pub limits: Arc<RateLimits>,
+    /// Wakes the outbox sender when a mail is queued, so confirmations go out at once.
+    pub sender_wakeup: Arc<tokio::sync::Notify>,
     clock: Clock,
 }
 
@@ -28,7 +34,11 @@ impl App {
     /// Opens the store under `config.data_dir` and builds the services.
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let store = Store::open_sqlite(&config.database_path()).await?;
+        let mailer = Arc::new(Mailer::new(&config)?);
         Ok(App {
+            mailer,
+            limits: Arc::new(RateLimits::default()),
+            sender_wakeup: Arc::new(tokio::sync::Notify::new()),
             config: Arc::new(config),
             store,
             metrics: Arc::new(Metrics::new()),
@@ -46,6 +56,11 @@ impl App {
             Clock::System => Utc::now(),
             Clock::Fixed(t) => t,
         }
+    }
+
+    /// Tells the outbox sender that new mail is queued.
+    pub fn wake_sender(&self) {
+        self.sender_wakeup.notify_one();
     }
 
     /// Today's date in the site's time zone.

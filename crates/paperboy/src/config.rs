@@ -22,6 +22,89 @@ pub struct Config {
     /// Public URL of the site, without a trailing slash.
     pub base_url: Url,
     pub timezone: chrono_tz::Tz,
+    pub mail: MailConfig,
+    pub arxiv: ArxivConfig,
+    pub harvest: HarvestConfig,
+}
+
+/// Where arXiv is, and how gently to ask it. The hosts come from here only: nothing a user
+/// submits ever chooses where a request goes.
+#[derive(Debug, Clone)]
+pub struct ArxivConfig {
+    /// The OAI-PMH endpoint harvests read.
+    pub oai_url: Url,
+    /// The API endpoint lookups by id read.
+    pub api_url: Url,
+    /// The pause between two requests (arXiv asks for at least 3 s).
+    pub delay: std::time::Duration,
+}
+
+/// The harvest `serve` runs every day.
+#[derive(Debug, Clone)]
+pub struct HarvestConfig {
+    /// The local time of day (in `timezone`) to start it; None turns the schedule off.
+    pub at: Option<chrono::NaiveTime>,
+    /// OAI-PMH sets to harvest, such as `cs`; empty means the whole archive.
+    pub sets: Vec<String>,
+}
+
+/// Email delivery settings. Without `smtp_url`, nothing is sent (subscriptions still work and
+/// mail waits in the outbox).
+#[derive(Clone)]
+pub struct MailConfig {
+    /// `smtp://host:port` (plain; add `?tls=required` for STARTTLS) or
+    /// `smtps://user:pass@host:465`, as lettre reads it.
+    pub smtp_url: Option<String>,
+    /// The From address, e.g. `paperboy <papers@example.org>`.
+    pub from: String,
+    /// Parallel SMTP connections (and mails in flight).
+    pub connections: u32,
+    /// Mails per second at most; 0 means no limit.
+    pub rate_per_second: f64,
+    /// Permanent rejections after which an address is suppressed.
+    pub bounce_limit: i64,
+    /// Key for signed links; None means "use the key file in the data dir".
+    pub secret_key: Option<String>,
+    pub dkim: Option<DkimConfig>,
+    /// Whether `serve` creates and sends digest editions on schedule.
+    pub schedule_digests: bool,
+    /// How long a claimed mail may stay `sending` before a dead sender is presumed.
+    pub send_lease_seconds: u32,
+}
+
+/// DKIM signing: an RSA key in PKCS#1 PEM (`openssl genrsa -traditional`).
+#[derive(Debug, Clone)]
+pub struct DkimConfig {
+    pub domain: String,
+    pub selector: String,
+    pub key_file: PathBuf,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact_url(u)))
+            .field("from", &self.from)
+            .field("connections", &self.connections)
+            .field("rate_per_second", &self.rate_per_second)
+            .field("bounce_limit", &self.bounce_limit)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field("dkim", &self.dkim)
+            .field("schedule_digests", &self.schedule_digests)
+            .field("send_lease_seconds", &self.send_lease_seconds)
+            .finish()
+    }
+}
+
+/// Hides the password in `smtps://user:pass@host`.
+fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("redacted"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// The config file's shape: every key optional.
@@ -32,6 +115,22 @@ struct FileConfig {
     listen: Option<String>,
     base_url: Option<String>,
     timezone: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    smtp_connections: Option<u32>,
+    smtp_rate: Option<f64>,
+    bounce_limit: Option<i64>,
+    secret_key: Option<String>,
+    dkim_domain: Option<String>,
+    dkim_selector: Option<String>,
+    dkim_key_file: Option<PathBuf>,
+    schedule_digests: Option<bool>,
+    send_lease_seconds: Option<u32>,
+    arxiv_oai_url: Option<String>,
+    arxiv_api_url: Option<String>,
+    arxiv_delay_ms: Option<u64>,
+    harvest_at: Option<String>,
+    harvest_sets: Option<Vec<String>>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -93,11 +192,101 @@ impl Config {
             })?,
             None => chrono_tz::America::New_York,
         };
+        let text = |value: Option<(String, String)>| value.map(|(v, _from)| v).filter(|v| !v.is_empty());
+        let number = |value: Option<(String, String)>, key: &str| -> anyhow::Result<Option<f64>> {
+            value
+                .map(|(v, from)| {
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|n| n.is_finite() && *n >= 0.0)
+                        .ok_or_else(|| anyhow!("{from}: {key}: {v:?} is not a number, 0 or more"))
+                })
+                .transpose()
+        };
+        let smtp_url = text(source(None, "PAPERBOY_SMTP_URL", file.smtp_url));
+        if let Some(url) = &smtp_url {
+            let scheme = Url::parse(url).map(|u| u.scheme().to_owned()).unwrap_or_default();
+            if !matches!(scheme.as_str(), "smtp" | "smtps") {
+                bail!("smtp_url: {:?} must be an smtp:// or smtps:// URL", redact_url(url));
+            }
+        }
+        let from = text(source(None, "PAPERBOY_MAIL_FROM", file.mail_from))
+            .unwrap_or_else(|| format!("paperboy <paperboy@{}>", base_url.host_str().unwrap_or("localhost")));
+        let connections = number(
+            source(None, "PAPERBOY_SMTP_CONNECTIONS", file.smtp_connections.map(|n| n.to_string())),
+            "smtp_connections",
+        )?
+        .map(|n| n.clamp(1.0, 64.0) as u32)
+        .unwrap_or(4);
+        let rate_per_second =
+            number(source(None, "PAPERBOY_SMTP_RATE", file.smtp_rate.map(|n| n.to_string())), "smtp_rate")?
+                .unwrap_or(100.0);
+        let bounce_limit = number(
+            source(None, "PAPERBOY_BOUNCE_LIMIT", file.bounce_limit.map(|n| n.to_string())),
+            "bounce_limit",
+        )?
+        .map(|n| n.max(1.0) as i64)
+        .unwrap_or(2);
+        let secret_key = text(source(None, "PAPERBOY_SECRET_KEY", file.secret_key));
+        let dkim_domain = text(source(None, "PAPERBOY_DKIM_DOMAIN", file.dkim_domain));
+        let dkim_selector = text(source(None, "PAPERBOY_DKIM_SELECTOR", file.dkim_selector));
+        let dkim_key_file = text(source(
+            None,
+            "PAPERBOY_DKIM_KEY_FILE",
+            file.dkim_key_file.map(|p| p.display().to_string()),
+        ));
+        let dkim = match (dkim_domain, dkim_selector, dkim_key_file) {
+            (Some(domain), Some(selector), Some(key_file)) => Some(DkimConfig {
+                domain,
+                selector,
+                key_file: PathBuf::from(key_file),
+            }),
+            (None, None, None) => None,
+            _ => bail!("dkim: set all of dkim_domain, dkim_selector and dkim_key_file, or none"),
+        };
+        let schedule_digests = match source(
+            None,
+            "PAPERBOY_SCHEDULE_DIGESTS",
+            file.schedule_digests.map(|b| b.to_string()),
+        ) {
+            Some((v, from)) => match v.as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => bail!("{from}: schedule_digests: {v:?} is not true or false"),
+            },
+            None => true,
+        };
+        let send_lease_seconds = number(
+            source(None, "PAPERBOY_SEND_LEASE_SECONDS", file.send_lease_seconds.map(|n| n.to_string())),
+            "send_lease_seconds",
+        )?
+        .map(|n| n.clamp(1.0, 86_400.0) as u32)
+        .unwrap_or(120);
+        let (arxiv, harvest) = load_arxiv(
+            &source,
+            [file.arxiv_oai_url, file.arxiv_api_url],
+            file.arxiv_delay_ms,
+            file.harvest_at,
+            file.harvest_sets,
+        )?;
         Ok(Config {
+            arxiv,
+            harvest,
             data_dir,
             listen,
             base_url,
             timezone,
+            mail: MailConfig {
+                smtp_url,
+                from,
+                connections,
+                rate_per_second,
+                bounce_limit,
+                secret_key,
+                dkim,
+                schedule_digests,
+                send_lease_seconds,
+            },
         })
     }
 
@@ -110,6 +299,78 @@ impl Config {
     pub fn absolute_url(&self, path: &str) -> String {
         format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path)
     }
+}
+
+/// The arXiv endpoints and the harvest schedule.
+fn load_arxiv(
+    source: &dyn Fn(Option<String>, &str, Option<String>) -> Option<(String, String)>,
+    [file_oai_url, file_api_url]: [Option<String>; 2],
+    file_delay_ms: Option<u64>,
+    file_harvest_at: Option<String>,
+    file_harvest_sets: Option<Vec<String>>,
+) -> anyhow::Result<(ArxivConfig, HarvestConfig)> {
+    let url = |var: &str, from_file: Option<String>, key: &str, default: &str| {
+        match source(None, var, from_file) {
+            Some((v, from)) => parse_base_url(&v).with_context(|| format!("{from}: {key}")),
+            None => Ok(Url::parse(default).expect("the default URL is valid")),
+        }
+    };
+    let oai_url = url(
+        "PAPERBOY_ARXIV_OAI_URL",
+        file_oai_url,
+        "arxiv_oai_url",
+        "https://oaipmh.arxiv.org/oai",
+    )?;
+    let api_url = url(
+        "PAPERBOY_ARXIV_API_URL",
+        file_api_url,
+        "arxiv_api_url",
+        "https://export.arxiv.org/api/query",
+    )?;
+    let delay_ms = match source(
+        None,
+        "PAPERBOY_ARXIV_DELAY_MS",
+        file_delay_ms.map(|n| n.to_string()),
+    ) {
+        Some((v, from)) => v.parse::<u64>().map_err(|_| {
+            anyhow!("{from}: arxiv_delay_ms: {v:?} is not a number of milliseconds")
+        })?,
+        None => 3000,
+    };
+    let at = match source(None, "PAPERBOY_HARVEST_AT", file_harvest_at) {
+        Some((v, _)) if v == "off" || v.is_empty() => None,
+        Some((v, from)) => Some(chrono::NaiveTime::parse_from_str(&v, "%H:%M").map_err(|_| {
+            anyhow!("{from}: harvest_at: {v:?} is not a time such as 01:30 (or \"off\")")
+        })?),
+        None => chrono::NaiveTime::from_hms_opt(1, 0, 0),
+    };
+    let sets = match source(
+        None,
+        "PAPERBOY_HARVEST_SETS",
+        file_harvest_sets.map(|sets| sets.join(",")),
+    ) {
+        Some((v, from)) => {
+            let sets: Vec<String> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if let Some(bad) = sets.iter().find(|s| !arxiv::oai::is_valid_set_spec(s)) {
+                bail!("{from}: harvest_sets: {bad:?} is not an OAI-PMH set such as cs or physics:hep-th");
+            }
+            sets
+        }
+        None => Vec::new(),
+    };
+    Ok((
+        ArxivConfig {
+            oai_url,
+            api_url,
+            delay: std::time::Duration::from_millis(delay_ms),
+        },
+        HarvestConfig { at, sets },
+    ))
 }
 
 fn parse_base_url(v: &str) -> anyhow::Result<Url> {
@@ -166,6 +427,54 @@ mod tests {
         assert_eq!(from_example.listen, defaults.listen);
         assert_eq!(from_example.timezone, chrono_tz::America::New_York);
         assert_eq!(defaults.base_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn arxiv_endpoints_and_the_harvest_schedule_default_and_override() {
+        let defaults = load(&Overrides::default(), &[]).unwrap();
+        assert_eq!(defaults.arxiv.oai_url.as_str(), "https://oaipmh.arxiv.org/oai");
+        assert_eq!(defaults.arxiv.api_url.as_str(), "https://export.arxiv.org/api/query");
+        assert_eq!(defaults.arxiv.delay.as_millis(), 3000);
+        assert_eq!(defaults.harvest.at.unwrap().to_string(), "01:00:00");
+        assert!(defaults.harvest.sets.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("paperboy.toml");
+        std::fs::write(&path, EXAMPLE).unwrap();
+        let example = load(
+            &Overrides {
+                config_file: Some(path),
+                ..Default::default()
+            },
+            &[],
+        )
+        .unwrap();
+        assert_eq!(example.arxiv.oai_url, defaults.arxiv.oai_url);
+        assert_eq!(example.arxiv.api_url, defaults.arxiv.api_url);
+        assert_eq!(example.arxiv.delay, defaults.arxiv.delay);
+        assert_eq!(example.harvest.at, defaults.harvest.at);
+        let c = load(
+            &Overrides::default(),
+            &[
+                ("PAPERBOY_ARXIV_OAI_URL", "http://127.0.0.1:9/oai"),
+                ("PAPERBOY_ARXIV_DELAY_MS", "25"),
+                ("PAPERBOY_HARVEST_AT", "off"),
+                ("PAPERBOY_HARVEST_SETS", "cs, physics:hep-th"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.arxiv.oai_url.as_str(), "http://127.0.0.1:9/oai");
+        assert_eq!(c.arxiv.delay.as_millis(), 25);
+        assert_eq!(c.harvest.at, None);
+        assert_eq!(c.harvest.sets, ["cs", "physics:hep-th"]);
+        for (var, value, want) in [
+            ("PAPERBOY_ARXIV_API_URL", "file:///etc/passwd", "arxiv_api_url"),
+            ("PAPERBOY_ARXIV_DELAY_MS", "3s", "arxiv_delay_ms"),
+            ("PAPERBOY_HARVEST_AT", "25:00", "harvest_at"),
+            ("PAPERBOY_HARVEST_SETS", "cs&verb=Identify", "harvest_sets"),
+        ] {
+            let err = load(&Overrides::default(), &[(var, value)]).unwrap_err();
+            assert!(format!("{err:#}").contains(want), "{var}: {err:#}");
+        }
     }
 
     #[test]

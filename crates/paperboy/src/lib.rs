@@ -15,6 +15,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod email;
 pub mod ingest;
 pub mod store;
 pub mod web;

@@ -1,4 +1,4 @@
-//! `paperboy import [--format auto|jsonl|hf-daily] PATH...`
+//! `paperboy import [--format auto|jsonl|hf-daily|arxiv-snapshot] PATH...`
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -12,7 +12,8 @@ use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input format; `auto` decides per file from its content.
+    /// Input format; `auto` decides per file from its content. `arxiv-snapshot` (Kaggle's
+    /// arxiv-metadata-oai-snapshot.json) must be named: it resumes where a killed import stopped.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
     format: FormatArg,
     /// Files or directories (walked recursively); `.gz` files are decompressed on the fly.
@@ -25,6 +26,7 @@ enum FormatArg {
     Auto,
     Jsonl,
     HfDaily,
+    ArxivSnapshot,
 }
 
 /// Exit 0 when every record was imported, 2 when some were skipped, 1 on a fatal error.
@@ -34,6 +36,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         FormatArg::Auto => Format::Auto,
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::HfDaily => Format::HfDaily,
+        FormatArg::ArxivSnapshot => Format::ArxivSnapshot,
     };
     let progress = std::io::stderr().is_terminal();
     let report = ingest::import_paths(&store, &args.paths, format, progress, |problem| {

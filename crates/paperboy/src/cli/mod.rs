@@ -1,6 +1,7 @@
 //! The command line: `paperboy [--config FILE] [--data-dir DIR] <command>`, one file per command.
 
 mod config;
+mod digest;
 mod demo;
 mod import;
 mod serve;
@@ -34,6 +35,8 @@ enum Command {
     Import(import::Args),
     /// Configuration helpers.
     Config(config::Args),
+    /// Email digests: preview an edition, or queue and send it.
+    Digest(digest::Args),
 }
 
 impl Cli {
@@ -57,6 +60,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 .and_then_async(|c| serve::run(c, args))
                 .await
         }
+        Command::Digest(args) => load(overrides.clone(), None).and_then_async(|c| digest::run(c, args)).await,
         Command::Import(args) => {
             load(overrides.clone(), None)
                 .and_then_async(|c| import::run(c, args))

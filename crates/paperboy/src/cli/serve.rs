@@ -25,6 +25,21 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     if args.demo {
         super::demo::load_if_empty(&app.store, &data_dir).await?;
     }
+    tokio::spawn(crate::email::outbox::run_worker(
+        app.store.clone(),
+        app.mailer.clone(),
+        app.sender_wakeup.clone(),
+    ));
+    if app.config.mail.schedule_digests {
+        tokio::spawn(crate::email::edition::run_schedule(
+            app.store.clone(),
+            app.mailer.clone(),
+            app.config.timezone,
+        ));
+    }
+    if !app.mailer.can_send() {
+        tracing::warn!("no smtp_url configured: mail is queued but not sent");
+    }
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

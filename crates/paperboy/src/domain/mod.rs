@@ -8,6 +8,7 @@ pub mod merge;
 pub mod paper;
 pub mod period;
 pub mod ranking;
+pub mod subscription;
 
 pub use arxiv::ArxivId;
 pub use paper::{FeedEntry, Paper, PaperVersion, Submitter};

@@ -5,6 +5,10 @@
 //! therefore leaves whole batches behind, and running it again merges the same records into an
 //! unchanged store (see `domain::merge`), which is how it resumes.
 
+pub mod arxiv;
+mod arxiv_snapshot;
+pub mod fetch;
+pub mod harvest;
 pub mod hf_daily;
 pub mod jsonl;
 pub mod pyrepr;
@@ -34,6 +38,8 @@ pub enum Format {
     Jsonl,
     /// Raw Hugging Face `daily_papers` responses (see [`hf_daily`]).
     HfDaily,
+    /// arXiv's bulk metadata snapshot, resumable after a kill (see `arxiv_snapshot`).
+    ArxivSnapshot,
 }
 
 /// A record that was skipped, and why.
@@ -103,6 +109,13 @@ pub async fn import_paths(
         files: files.len(),
         ..Default::default()
     };
+    if format == Format::ArxivSnapshot {
+        for file in &files {
+            arxiv_snapshot::import_file(store, file, &bar, &mut on_problem, &mut report).await?;
+        }
+        bar.finish_and_clear();
+        return Ok(report);
+    }
     let (tx, mut rx) = mpsc::channel::<Message>(4);
     let reader_bar = bar.clone();
     let reader = tokio::task::spawn_blocking(move || {
@@ -235,6 +248,10 @@ fn read_file(
             }
             Ok(())
         }
+        Format::ArxivSnapshot => Err(fail(
+            0,
+            "an arXiv snapshot must be imported with --format arxiv-snapshot".into(),
+        )),
         Format::Jsonl | Format::Auto => {
             let mut line_no = 0usize;
             let mut buf = Vec::new();
@@ -277,6 +294,9 @@ fn detect(head: &[u8]) -> Option<Format> {
     }
     let first_line = text.trim_start().lines().next()?;
     let value: serde_json::Value = serde_json::from_str(first_line).ok()?;
+    if value.get("authors_parsed").is_some() || value.get("update_date").is_some() {
+        return Some(Format::ArxivSnapshot);
+    }
     value.is_object().then_some(Format::Jsonl)
 }
 
@@ -333,6 +353,10 @@ mod tests {
         assert_eq!(
             detect(b"{\"id\": \"2405.15738\", \"title\": \"x\"}\n{\"id\""),
             Some(Format::Jsonl)
+        );
+        assert_eq!(
+            detect(b"{\"id\": \"0704.0001\", \"title\": \"x\", \"update_date\": \"2008-11-13\"}\n"),
+            Some(Format::ArxivSnapshot)
         );
         assert_eq!(detect(b"Call me Ishmael."), None);
         assert_eq!(detect(b""), None);

@@ -7,6 +7,10 @@
 //! backend; PostgreSQL joins as a second variant with its own migrations folder, and the store
 //! test suite (`tests.rs`) runs against every variant.
 
+pub mod harvest;
+pub mod import;
+pub mod jobs;
+pub mod mail;
 mod sqlite;
 #[cfg(test)]
 mod tests;

@@ -2,15 +2,16 @@
 //! `/papers/{id}.md`.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::feed;
-use super::hf::{hf_daily_paper, hf_paper_info};
+use super::hf::{HfDailyPaper, HfPaperInfo, hf_daily_paper, hf_paper_info};
 use crate::app::App;
 use crate::domain::export::markdown;
 use crate::domain::{ArxivId, Period};
@@ -21,14 +22,32 @@ pub const MAX_LIMIT: u32 = 100;
 const DEFAULT_LIMIT: u32 = 50;
 
 /// Query parameters of `/api/daily_papers`, all taken as text so each gets its own message.
-#[derive(Debug, Deserialize)]
+///
+/// The `param` attributes are what the OpenAPI document promises; `parse_request` enforces them.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DailyPapersParams {
+    /// Papers put on the daily feed that day (`YYYY-MM-DD`), which must not be in the future.
+    /// Give at most one of `date`, `week` and `month`.
+    #[param(format = Date, example = "2024-05-27")]
     date: Option<String>,
+    /// Papers put on the daily feed in that ISO 8601 week (`YYYY-Www`, Monday to Sunday).
+    #[param(pattern = "^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$", example = "2024-W22")]
     week: Option<String>,
+    /// Papers put on the daily feed in that month (`YYYY-MM`).
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2024-05")]
     month: Option<String>,
+    /// Only papers put on the feed by this username.
+    #[param(min_length = 1, max_length = 100)]
     submitter: Option<String>,
+    /// The order; described in `openapi::daily_sort_schema`.
+    #[param(schema_with = super::openapi::daily_sort_schema)]
     sort: Option<String>,
+    /// Page number, from 0.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64, example = 0)]
     p: Option<String>,
+    /// Items per page, 1 to 100 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100, example = 50)]
     limit: Option<String>,
 }
 
@@ -98,7 +117,7 @@ fn parse_request(
         },
     };
     let submitter = match params.submitter.as_deref() {
-        Some(s) if s.is_empty() || s.len() > 100 => {
+        Some(s) if s.is_empty() || s.chars().count() > 100 => {
             return Err(bad("invalid submitter: expected a username".into()));
         }
         other => other.map(str::to_owned),
@@ -119,6 +138,20 @@ fn parse_request(
 /// With a `date`, `week` or `month`, items are in upvote order (HF's order for a dated list);
 /// `sort=publishedAt` then orders by arXiv publication instead. Without a period, the newest
 /// day comes first, and `sort=trending` gives the global hot ranking.
+#[utoipa::path(
+    get,
+    path = "/api/daily_papers",
+    tag = "papers",
+    params(DailyPapersParams),
+    responses(
+        (status = 200, description = "A page of daily papers, as Hugging Face's `/api/daily_papers` returns them.",
+            body = [HfDailyPaper],
+            headers(("Link" = String, description = "`<URL>; rel=\"next\"` while the page is full."))),
+        (status = 400, description = "A parameter is malformed, `date` is in the future, or more than one of `date`, `week` and `month` was given.",
+            body = ErrorBody),
+        (status = 500, description = "An internal error (logged; the body says no more).", body = ErrorBody),
+    )
+)]
 pub async fn daily_papers(
     State(app): State<App>,
     params: Result<Query<DailyPapersParams>, QueryRejection>,
@@ -187,11 +220,24 @@ fn next_link(app: &App, params: &DailyPapersParams, page: u32) -> String {
 }
 
 /// `GET /api/papers/{id}`: the flat paper object, 404 `{"error": "Paper not found"}` if unknown.
+#[utoipa::path(
+    get,
+    path = "/api/papers/{id}",
+    tag = "papers",
+    params(("id" = String, Path, description = "An arXiv id without version (`2405.15738`); old-style ids keep their slash (`hep-th/9901001`).",
+        example = "2405.15738")),
+    responses(
+        (status = 200, description = "The paper, flat, as Hugging Face's `/api/papers/{id}` returns it.", body = HfPaperInfo),
+        (status = 404, description = "No such paper here (also for ids that are not arXiv ids).", body = ErrorBody),
+        (status = 500, description = "An internal error (logged; the body says no more).", body = ErrorBody),
+    )
+)]
 pub async fn paper_info(
     State(app): State<App>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound("Paper not found".into());
+    let Path(id) = id.map_err(|_| not_found())?;
     let id = ArxivId::parse_lenient(&id).map_err(|_| not_found())?;
     let paper = app.store.paper(&id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
@@ -201,6 +247,17 @@ pub async fn paper_info(
 }
 
 /// `GET /papers/{id}.md`: the paper as Markdown (what `read_paper` fetches).
+#[utoipa::path(
+    get,
+    path = "/papers/{id}.md",
+    tag = "papers",
+    params(("id" = String, Path, description = "An arXiv id without version.", example = "2405.15738")),
+    responses(
+        (status = 200, description = "Title, authors, links and abstract as Markdown.", body = String, content_type = "text/markdown"),
+        (status = 404, description = "No such paper here.", body = String, content_type = "text/plain"),
+        (status = 500, description = "An internal error (logged; the body says no more).", body = ErrorBody),
+    )
+)]
 pub async fn paper_markdown(app: &App, raw_id: &str) -> Response {
     let not_found = || {
         (
@@ -222,6 +279,11 @@ pub async fn paper_markdown(app: &App, raw_id: &str) -> Response {
         Err(StoreError::NotFound) => not_found(),
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// Any other `/api` path: a JSON 404, so API clients never get an HTML page.
+pub async fn unknown_endpoint() -> ApiError {
+    ApiError::NotFound("Not found".into())
 }
 
 #[cfg(test)]

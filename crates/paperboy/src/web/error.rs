@@ -7,11 +7,21 @@ use axum::response::{Html, IntoResponse, Response};
 use super::pages::ErrorPage;
 use crate::store::StoreError;
 
+/// The JSON body of every `/api` error, as Hugging Face sends it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, in words.
+    #[schema(example = "Paper not found")]
+    pub error: String,
+}
+
 /// An error on a page route, rendered as a friendly HTML page.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     BadRequest(String),
     #[error(transparent)]
@@ -51,6 +61,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, heading, message) = match self {
             PageError::NotFound(m) => (StatusCode::NOT_FOUND, "Not found", m),
+            PageError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m),
             PageError::BadRequest(m) => (
                 StatusCode::BAD_REQUEST,
                 "That request doesn't look right",
@@ -90,6 +101,6 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
+        (status, Json(ErrorBody { error: message })).into_response()
     }
 }

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 use crate::domain::paper::hf_timestamp;
 use crate::domain::{Paper, Submitter};
@@ -17,7 +18,7 @@ pub fn object_id(kind: &str, key: &str) -> String {
     digest[..12].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HfAuthor {
     #[serde(rename = "_id")]
@@ -26,7 +27,7 @@ pub struct HfAuthor {
     hidden: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HfUser {
     #[serde(rename = "_id")]
@@ -37,19 +38,22 @@ pub struct HfUser {
     name: String,
     user: String,
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     kind: &'static str,
     is_pro: bool,
 }
 
 /// The nested `paper` object, and (flattened, with extras) the body of `/api/papers/{id}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HfPaper {
     id: String,
     authors: Vec<HfAuthor>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     published_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     submitted_on_daily_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     submitted_on_daily_by: Option<HfUser>,
@@ -68,11 +72,12 @@ pub struct HfPaper {
 }
 
 /// One element of `/api/daily_papers` (a "DailyPaper").
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HfDailyPaper {
     paper: HfPaper,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     published_at: Option<String>,
     title: String,
     summary: String,
@@ -95,7 +100,7 @@ pub struct HfDailyPaper {
 }
 
 /// The body of `/api/papers/{id}`: the flat paper plus linked-repository lists.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HfPaperInfo {
     #[serde(flatten)]
@@ -108,10 +113,13 @@ pub struct HfPaperInfo {
     journal_ref: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     doi: Option<String>,
+    #[schema(value_type = Vec<Object>)]
     linked_models: Vec<serde_json::Value>,
     num_total_models: u32,
+    #[schema(value_type = Vec<Object>)]
     linked_datasets: Vec<serde_json::Value>,
     num_total_datasets: u32,
+    #[schema(value_type = Vec<Object>)]
     linked_spaces: Vec<serde_json::Value>,
     num_total_spaces: u32,
 }

@@ -6,16 +6,20 @@ pub mod api;
 pub mod assets;
 pub mod error;
 pub mod feed;
+pub mod feeds;
 pub mod hf;
 pub mod metrics;
+pub mod openapi;
 pub mod pages;
+pub mod rate_limit;
+pub mod subscribe;
 
 use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::routing::get;
+use axum::routing::{any, get};
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -40,8 +44,23 @@ pub fn router(app: App) -> Router {
         .route("/papers/{*id}", get(pages::paper))
         .route("/trending", get(pages::trending))
         .route("/about", get(pages::about))
+        .route("/subscribe", get(subscribe::subscribe_form).post(subscribe::subscribe))
+        .route("/subscribe/confirm", get(subscribe::confirm_page).post(subscribe::confirm))
+        .route("/unsubscribe/{token}", get(subscribe::unsubscribe_page).post(subscribe::unsubscribe))
+        .route("/preferences/{token}", get(subscribe::preferences_form).post(subscribe::save_preferences))
+        // Feeds: a list page's path plus /feed.rss, /feed.atom or /feed.json (see `feeds`).
+        .route("/feed.rss", get(feeds::latest))
+        .route("/feed.atom", get(feeds::latest))
+        .route("/feed.json", get(feeds::latest))
+        .route("/papers/date/{date}/{file}", get(feeds::day))
+        .route("/papers/week/{week}/{file}", get(feeds::week))
+        .route("/papers/month/{month}/{file}", get(feeds::month))
+        .route("/trending/{file}", get(feeds::trending))
         .route("/api/daily_papers", get(api::daily_papers))
         .route("/api/papers/{*id}", get(api::paper_info))
+        .route("/api/openapi.json", get(openapi::openapi_json))
+        .route("/api/{*rest}", any(api::unknown_endpoint))
+        .merge(openapi::swagger_ui())
         .route("/static/{*path}", get(assets::static_file))
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))
@@ -82,7 +101,10 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::error::PageError;
 use super::feed;
+use super::feeds::{self, FeedLink};
 use crate::app::App;
 use crate::domain::export::bibtex;
 use crate::domain::ranking::{FeedSort, hot_score};
@@ -110,6 +111,8 @@ pub struct FeedPage {
     empty_message: String,
     older_href: Option<String>,
     newer_href: Option<String>,
+    /// The list's RSS, Atom and JSON feeds, announced in the head.
+    feeds: Vec<FeedLink>,
 }
 
 /// `?sort=` and `?p=` on feed pages.
@@ -180,6 +183,7 @@ pub async fn home(
                 .into(),
             older_href: None,
             newer_href: None,
+            feeds: FeedLink::all(&feeds::latest_meta()),
         }),
     }
 }
@@ -299,6 +303,11 @@ async fn period_page(app: &App, period: Period, view: ViewParams, is_home: bool)
         empty_message: format!("No papers on the feed for {}.", period.label()),
         older_href: more.then(|| with_query(&path, view.sort, view.page + 1)),
         newer_href: (view.page > 0).then(|| with_query(&path, view.sort, view.page - 1)),
+        feeds: FeedLink::all(&if is_home {
+            feeds::latest_meta()
+        } else {
+            feeds::period_meta(period)
+        }),
     })
 }
 
@@ -340,6 +349,7 @@ pub async fn trending(State(app): State<App>) -> PageResult {
         empty_message: "Nothing has been put on the feed in the last seven days.".into(),
         older_href: None,
         newer_href: None,
+        feeds: FeedLink::all(&feeds::trending_meta()),
     })
 }
 

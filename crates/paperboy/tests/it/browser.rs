@@ -10,7 +10,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use crate::support::{TestApp, fixtures, hf_daily_fixtures, tool};
 
 /// A chromedriver process on a free loopback port, killed on drop.
-struct Driver {
+pub struct Driver {
     child: Child,
     url: String,
     _profile: tempfile::TempDir,
@@ -23,7 +23,7 @@ impl Drop for Driver {
     }
 }
 
-async fn start_driver(chromedriver: &std::path::Path) -> Driver {
+pub async fn start_driver(chromedriver: &std::path::Path) -> Driver {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -48,7 +48,7 @@ async fn start_driver(chromedriver: &std::path::Path) -> Driver {
     }
 }
 
-async fn connect(driver: &Driver, chromium: &std::path::Path) -> Client {
+pub async fn connect(driver: &Driver, chromium: &std::path::Path) -> Client {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -74,7 +74,7 @@ async fn connect(driver: &Driver, chromium: &std::path::Path) -> Client {
 }
 
 /// Console messages at SEVERE level since the last call (chromedriver's log endpoint).
-async fn console_errors(driver: &Driver, client: &Client) -> Vec<String> {
+pub async fn console_errors(driver: &Driver, client: &Client) -> Vec<String> {
     let session = client.session_id().await.unwrap().expect("session id");
     let res: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/session/{session}/se/log", driver.url))

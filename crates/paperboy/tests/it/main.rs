@@ -5,6 +5,7 @@
 mod api;
 mod browser;
 mod cli;
+mod email;
 mod hf_client;
 mod large_data;
 mod pages;

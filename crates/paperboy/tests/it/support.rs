@@ -31,6 +31,13 @@ impl TestApp {
 
     /// A server with `imports` imported (files or directories).
     pub async fn spawn_with(imports: &[PathBuf]) -> TestApp {
+        TestApp::spawn_with_env(imports, &[]).await
+    }
+
+    /// A server with `imports` imported and `env` standing in for `PAPERBOY_*` variables.
+    pub async fn spawn_with_env(imports: &[PathBuf], env: &[(&str, &str)]) -> TestApp {
+        let env: std::collections::HashMap<String, String> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -41,7 +48,7 @@ impl TestApp {
             listen: Some(addr.to_string()),
             ..Default::default()
         };
-        let config = Config::load_with(&overrides, |_| None).expect("config");
+        let config = Config::load_with(&overrides, |k| env.get(k).cloned()).expect("config");
         let app = App::build(config).await.expect("app");
         if !imports.is_empty() {
             let report = ingest::import_paths(&app.store, imports, Format::Auto, false, |p| {

@@ -10,6 +10,10 @@
 //! - Writes go through one connection and open with `BEGIN IMMEDIATE`, so a transaction never
 //!   has to upgrade a read lock, and `SQLITE_BUSY` cannot reach a user from inside the process.
 
+mod harvest;
+mod import;
+mod jobs;
+mod mail;
 mod papers;
 
 use std::path::Path;

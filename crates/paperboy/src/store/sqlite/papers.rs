@@ -12,7 +12,7 @@ use crate::domain::merge::{MergeOutcome, Observed, merge};
 use crate::domain::{ArxivId, FeedEntry, Paper, PaperVersion, Submitter};
 use crate::store::{FeedOrder, FeedQuery, Result, StoreCounts, StoreError, WriteCounts};
 
-const PAPER_COLUMNS: &str = "p.paper_id, p.title, p.summary, p.authors, p.categories, p.comments, \
+pub(super) const PAPER_COLUMNS: &str = "p.paper_id, p.title, p.summary, p.authors, p.categories, p.comments, \
     p.journal_ref, p.doi, p.license, p.published_at, p.updated_at, p.github_repo, p.project_page, \
     p.ai_summary, p.ai_keywords, p.upvotes, p.num_comments, p.daily_date, p.submitted_at, \
     p.feed_position, p.source_as_of, a.username, a.fullname, a.avatar_url";
@@ -23,53 +23,7 @@ impl SqliteStore {
             return Ok(WriteCounts::default());
         }
         let mut tx = self.begin_write().await?;
-        let mut ids: Vec<String> = batch.iter().map(|o| o.paper.id.to_string()).collect();
-        ids.sort();
-        ids.dedup();
-        let mut state = load_observed(&mut tx, &ids).await?;
-        let mut dirty: HashMap<String, bool> = HashMap::new(); // id -> content changed
-        let mut counts = WriteCounts::default();
-        for incoming in batch {
-            let id = incoming.paper.id.to_string();
-            match merge(state.get(&id), incoming) {
-                MergeOutcome::Added(o) => {
-                    counts.added += 1;
-                    dirty.insert(id.clone(), true);
-                    state.insert(id, o);
-                }
-                MergeOutcome::Updated(o) => {
-                    counts.updated += 1;
-                    dirty.insert(id.clone(), true);
-                    state.insert(id, o);
-                }
-                MergeOutcome::Refreshed(o) => {
-                    counts.unchanged += 1;
-                    dirty.entry(id.clone()).or_insert(false);
-                    state.insert(id, o);
-                }
-                MergeOutcome::Unchanged => counts.unchanged += 1,
-            }
-        }
-        if !dirty.is_empty() {
-            let seq = next_change_seq(&mut tx).await?;
-            let now = time_text(Utc::now());
-            let mut accounts: HashMap<String, i64> = HashMap::new();
-            let mut dirty_ids: Vec<&String> = dirty.keys().collect();
-            dirty_ids.sort();
-            for id in dirty_ids {
-                let observed = &state[id];
-                let submitter_id = match observed
-                    .paper
-                    .feed
-                    .as_ref()
-                    .and_then(|f| f.submitter.as_ref())
-                {
-                    Some(s) => Some(account_id(&mut tx, &mut accounts, s, &now).await?),
-                    None => None,
-                };
-                write_paper(&mut tx, observed, submitter_id, seq, &now).await?;
-            }
-        }
+        let counts = merge_in(&mut tx, batch).await?;
         tx.commit().await.context("committing an import batch")?;
         Ok(counts)
     }
@@ -204,6 +158,62 @@ impl SqliteStore {
             accounts: row.try_get(3).context("accounts")?,
         })
     }
+}
+
+/// Merges `batch` into the store inside `tx`, for callers that commit more in the same
+/// transaction (a harvest page with its checkpoint, an import batch with its byte offset).
+pub(super) async fn merge_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    batch: Vec<Observed>,
+) -> Result<WriteCounts> {
+    let mut ids: Vec<String> = batch.iter().map(|o| o.paper.id.to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut state = load_observed(tx, &ids).await?;
+    let mut dirty: HashMap<String, bool> = HashMap::new(); // id -> content changed
+    let mut counts = WriteCounts::default();
+    for incoming in batch {
+        let id = incoming.paper.id.to_string();
+        match merge(state.get(&id), incoming) {
+            MergeOutcome::Added(o) => {
+                counts.added += 1;
+                dirty.insert(id.clone(), true);
+                state.insert(id, o);
+            }
+            MergeOutcome::Updated(o) => {
+                counts.updated += 1;
+                dirty.insert(id.clone(), true);
+                state.insert(id, o);
+            }
+            MergeOutcome::Refreshed(o) => {
+                counts.unchanged += 1;
+                dirty.entry(id.clone()).or_insert(false);
+                state.insert(id, o);
+            }
+            MergeOutcome::Unchanged => counts.unchanged += 1,
+        }
+    }
+    if !dirty.is_empty() {
+        let seq = next_change_seq(tx).await?;
+        let now = time_text(Utc::now());
+        let mut accounts: HashMap<String, i64> = HashMap::new();
+        let mut dirty_ids: Vec<&String> = dirty.keys().collect();
+        dirty_ids.sort();
+        for id in dirty_ids {
+            let observed = &state[id];
+            let submitter_id = match observed
+                .paper
+                .feed
+                .as_ref()
+                .and_then(|f| f.submitter.as_ref())
+            {
+                Some(s) => Some(account_id(tx, &mut accounts, s, &now).await?),
+                None => None,
+            };
+            write_paper(tx, observed, submitter_id, seq, &now).await?;
+        }
+    }
+    Ok(counts)
 }
 
 /// Reads the stored state of `ids` (papers and versions) for merging.
@@ -366,7 +376,7 @@ async fn write_paper(
     Ok(())
 }
 
-fn paper_from_row(row: &SqliteRow) -> Result<Observed> {
+pub(super) fn paper_from_row(row: &SqliteRow) -> Result<Observed> {
     let get_text = |name: &str| -> Result<Option<String>> {
         Ok(row
             .try_get::<Option<String>, _>(name)

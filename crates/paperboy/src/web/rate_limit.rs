@@ -1,0 +1,76 @@
+//! Fixed-window rate limits per key (an IP address, an email address), answered with 429 and
+//! `Retry-After`.
+//!
+//! The counters live in memory, so each node limits on its own; that bounds abuse, which is all
+//! a limit has to do. Old windows are dropped as the map is used.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// At most `limit` events per key per `window`.
+pub struct RateLimiter {
+    limit: u32,
+    window: Duration,
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32, window: Duration) -> RateLimiter {
+        RateLimiter {
+            limit,
+            window,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one event for `key`; Err carries how long until the key may try again.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        }
+        let entry = windows.entry(key.to_owned()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        if entry.1 >= self.limit {
+            return Err(self.window.saturating_sub(now.duration_since(entry.0)).max(Duration::from_secs(1)));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+/// The limits paperboy applies.
+pub struct RateLimits {
+    /// Subscribe requests per client IP.
+    pub subscribe_per_ip: RateLimiter,
+    /// Subscribe requests per email address.
+    pub subscribe_per_address: RateLimiter,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            subscribe_per_ip: RateLimiter::new(10, Duration::from_secs(3600)),
+            subscribe_per_address: RateLimiter::new(5, Duration::from_secs(3600)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allows_the_limit_then_refuses_with_a_wait() {
+        let l = RateLimiter::new(2, Duration::from_secs(60));
+        assert!(l.check("a").is_ok());
+        assert!(l.check("a").is_ok());
+        let wait = l.check("a").unwrap_err();
+        assert!(wait <= Duration::from_secs(60) && wait >= Duration::from_secs(1));
+        assert!(l.check("b").is_ok(), "keys are independent");
+    }
+}
