@@ -44,9 +44,9 @@ impl Validators {
     pub fn not_modified(&self, request: &HeaderMap) -> bool {
         if let Some(value) = request.get(header::IF_NONE_MATCH) {
             return value.to_str().is_ok_and(|tags| {
-                tags.split(',').map(str::trim).any(|tag| {
-                    tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag
-                })
+                tags.split(',')
+                    .map(str::trim)
+                    .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == self.etag)
             });
         }
         let since = request
@@ -93,7 +93,10 @@ mod tests {
             format!("\"other\", {etag}"),
             "*".to_owned(),
         ] {
-            assert!(v.not_modified(&request(&[(header::IF_NONE_MATCH, &value)])), "{value}");
+            assert!(
+                v.not_modified(&request(&[(header::IF_NONE_MATCH, &value)])),
+                "{value}"
+            );
         }
         assert!(!v.not_modified(&request(&[(header::IF_NONE_MATCH, "\"other\"")])));
         assert!(!v.not_modified(&HeaderMap::new()));
@@ -119,6 +122,11 @@ mod tests {
         let h = validators().headers();
         assert_eq!(h[header::LAST_MODIFIED], "Fri, 21 Aug 2026 09:00:00 GMT");
         assert!(h[header::ETAG].to_str().unwrap().starts_with('"'));
-        assert!(Validators::new(b"x", None).headers().get(header::LAST_MODIFIED).is_none());
+        assert!(
+            Validators::new(b"x", None)
+                .headers()
+                .get(header::LAST_MODIFIED)
+                .is_none()
+        );
     }
 }

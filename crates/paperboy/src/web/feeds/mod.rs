@@ -111,7 +111,11 @@ pub struct FeedMeta {
 
 impl FeedMeta {
     /// A public feed for the list page at `page_path`, served at `page_path` + `/feed.*`.
-    pub fn for_page(title: impl Into<String>, description: impl Into<String>, page_path: &str) -> Self {
+    pub fn for_page(
+        title: impl Into<String>,
+        description: impl Into<String>,
+        page_path: &str,
+    ) -> Self {
         let feed_path = match page_path {
             "/" | "" => "/feed".to_owned(),
             p => format!("{}/feed", p.trim_end_matches('/')),
@@ -216,7 +220,11 @@ fn format_of(file: &str) -> Result<FeedFormat, PageError> {
 }
 
 /// `/feed.rss`, `/feed.atom`, `/feed.json`: the latest papers on the feed, newest day first.
-pub async fn latest(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Result<Response, PageError> {
+pub async fn latest(
+    State(app): State<App>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     let format = format_of(uri.path().trim_start_matches('/'))?;
     let query = FeedQuery {
         period: None,
@@ -336,9 +344,18 @@ mod tests {
 
     #[test]
     fn file_names_map_to_formats_and_nothing_else_does() {
-        assert_eq!(FeedFormat::from_file_name("feed.rss"), Some(FeedFormat::Rss));
-        assert_eq!(FeedFormat::from_file_name("feed.atom"), Some(FeedFormat::Atom));
-        assert_eq!(FeedFormat::from_file_name("feed.json"), Some(FeedFormat::Json));
+        assert_eq!(
+            FeedFormat::from_file_name("feed.rss"),
+            Some(FeedFormat::Rss)
+        );
+        assert_eq!(
+            FeedFormat::from_file_name("feed.atom"),
+            Some(FeedFormat::Atom)
+        );
+        assert_eq!(
+            FeedFormat::from_file_name("feed.json"),
+            Some(FeedFormat::Json)
+        );
         for name in ["feed.xml", "feed", "rss", "feed.rss.bak", "Feed.rss", ""] {
             assert_eq!(FeedFormat::from_file_name(name), None, "{name}");
         }

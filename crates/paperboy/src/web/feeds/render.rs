@@ -378,7 +378,11 @@ fn json_feed<'a>(head: &'a Head, items: &'a [Item]) -> JsonFeed<'a> {
                 date_published: item
                     .date
                     .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                authors: item.authors.iter().map(|name| JsonAuthor { name }).collect(),
+                authors: item
+                    .authors
+                    .iter()
+                    .map(|name| JsonAuthor { name })
+                    .collect(),
                 tags: &item.categories,
                 paperboy: JsonExtension {
                     upvotes: item.upvotes,
@@ -402,7 +406,8 @@ mod tests {
             "<script>window.__xss=1</script> ]]> \u{1}bell\u{7}",
         );
         p.summary =
-            "<script>window.__xss=1</script> <b>tags</b>, ]]> and \u{0}\u{1b} controls & more.".into();
+            "<script>window.__xss=1</script> <b>tags</b>, ]]> and \u{0}\u{1b} controls & more."
+                .into();
         p.authors = vec!["Ada <Lovelace>".into(), "Grace \"Hopper\"".into()];
         p.categories = vec!["cs.CL".into()];
         p.github_repo = Some("javascript:alert(1)".into());
@@ -422,17 +427,27 @@ mod tests {
 
     #[test]
     fn xml_text_keeps_text_and_whitespace_and_drops_controls() {
-        assert_eq!(xml_text("a\tb\nc\r\u{0}\u{1}\u{1f}\u{7f}\u{85}\u{FFFF}é"), "a\tb\nc\ré");
+        assert_eq!(
+            xml_text("a\tb\nc\r\u{0}\u{1}\u{1f}\u{7f}\u{85}\u{FFFF}é"),
+            "a\tb\nc\ré"
+        );
     }
 
     #[test]
     fn hostile_text_is_escaped_in_every_format() {
         for format in FeedFormat::ALL {
-            let body = render(format, &meta(), &[hostile_paper()], "https://papers.example")
-                .unwrap();
+            let body = render(
+                format,
+                &meta(),
+                &[hostile_paper()],
+                "https://papers.example",
+            )
+            .unwrap();
             let text = String::from_utf8(body).unwrap();
             assert!(
-                !text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')),
+                !text
+                    .chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')),
                 "{format:?} kept a control character"
             );
             assert!(!text.contains("javascript:"), "{format:?}: {text}");
@@ -452,14 +467,34 @@ mod tests {
 
     #[test]
     fn rss_items_carry_guid_authors_categories_date_and_upvotes() {
-        let body = render(FeedFormat::Rss, &meta(), &[hostile_paper()], "https://p.example")
-            .unwrap();
+        let body = render(
+            FeedFormat::Rss,
+            &meta(),
+            &[hostile_paper()],
+            "https://p.example",
+        )
+        .unwrap();
         let text = String::from_utf8(body).unwrap();
-        assert!(text.contains(r#"<guid isPermaLink="false">2601.00001</guid>"#), "{text}");
-        assert!(text.contains("<dc:creator>Ada &lt;Lovelace&gt;</dc:creator>"), "{text}");
-        assert!(text.contains("<paperboy:upvotes>7</paperboy:upvotes>"), "{text}");
-        assert!(text.contains("<pubDate>Fri, 2 Jan 2026 08:00:00 +0000</pubDate>"), "{text}");
-        assert!(text.contains("<link>https://p.example/papers/2601.00001</link>"), "{text}");
+        assert!(
+            text.contains(r#"<guid isPermaLink="false">2601.00001</guid>"#),
+            "{text}"
+        );
+        assert!(
+            text.contains("<dc:creator>Ada &lt;Lovelace&gt;</dc:creator>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<paperboy:upvotes>7</paperboy:upvotes>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<pubDate>Fri, 2 Jan 2026 08:00:00 +0000</pubDate>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<link>https://p.example/papers/2601.00001</link>"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -467,6 +502,10 @@ mod tests {
         let a = render(FeedFormat::Atom, &meta(), &[], "https://p.example").unwrap();
         let b = render(FeedFormat::Atom, &meta(), &[], "https://p.example").unwrap();
         assert_eq!(a, b);
-        assert!(String::from_utf8(a).unwrap().contains("<updated>1970-01-01T00:00:00+00:00</updated>"));
+        assert!(
+            String::from_utf8(a)
+                .unwrap()
+                .contains("<updated>1970-01-01T00:00:00+00:00</updated>")
+        );
     }
 }
