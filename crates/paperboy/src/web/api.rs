@@ -31,11 +31,12 @@ pub struct DailyPapersParams {
     /// Give at most one of `date`, `week` and `month`.
     #[param(format = Date, example = "2024-05-27")]
     date: Option<String>,
-    /// Papers put on the daily feed in that ISO 8601 week (`YYYY-Www`, Monday to Sunday).
-    #[param(pattern = "^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$", example = "2024-W22")]
+    /// Papers put on the daily feed in that ISO 8601 week (`YYYY-Www`, Monday to Sunday), e.g.
+    /// `2024-W22`.
+    #[param(pattern = "^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$")]
     week: Option<String>,
-    /// Papers put on the daily feed in that month (`YYYY-MM`).
-    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2024-05")]
+    /// Papers put on the daily feed in that month (`YYYY-MM`), e.g. `2024-05`.
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     month: Option<String>,
     /// Only papers put on the feed by this username.
     #[param(min_length = 1, max_length = 100)]
