@@ -193,7 +193,6 @@ pub fn respond(
     };
     let mut headers = validators.headers();
     headers.insert(header::CACHE_CONTROL, header_value(&cache_control));
-    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if meta.private {
         headers.insert("x-robots-tag", HeaderValue::from_static("noindex"));
     }
