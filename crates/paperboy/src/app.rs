@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::email::Mailer;
+use crate::search::Search;
 use crate::store::Store;
 use crate::web::metrics::Metrics;
 use crate::web::rate_limit::RateLimits;
@@ -20,6 +21,8 @@ pub struct App {
     pub limits: Arc<RateLimits>,
     /// Wakes the outbox sender when a mail is queued, so confirmations go out at once.
     pub sender_wakeup: Arc<tokio::sync::Notify>,
+    /// The search indexes (lexical and vectors) and the embedding model.
+    pub search: Arc<Search>,
     clock: Clock,
 }
 
@@ -35,7 +38,12 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         let store = Store::open_sqlite(&config.database_path()).await?;
         let mailer = Arc::new(Mailer::new(&config)?);
+        let search = Arc::new(Search::open(
+            &config.data_dir.join("search"),
+            crate::embed::load(&config),
+        )?);
         Ok(App {
+            search,
             mailer,
             limits: Arc::new(RateLimits::default()),
             sender_wakeup: Arc::new(tokio::sync::Notify::new()),

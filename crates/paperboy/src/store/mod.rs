@@ -11,6 +11,7 @@ pub mod harvest;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod search;
 mod sqlite;
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod rate_limit;
+pub mod search;
 pub mod subscribe;
 
 use std::future::Future;
@@ -44,6 +45,7 @@ pub fn router(app: App) -> Router {
         .route("/papers/{*id}", get(pages::paper))
         .route("/trending", get(pages::trending))
         .route("/about", get(pages::about))
+        .route("/search", get(search::search_page))
         .route("/subscribe", get(subscribe::subscribe_form).post(subscribe::subscribe))
         .route("/subscribe/confirm", get(subscribe::confirm_page).post(subscribe::confirm))
         .route("/unsubscribe/{token}", get(subscribe::unsubscribe_page).post(subscribe::unsubscribe))
@@ -57,6 +59,7 @@ pub fn router(app: App) -> Router {
         .route("/papers/month/{month}/{file}", get(feeds::month))
         .route("/trending/{file}", get(feeds::trending))
         .route("/api/daily_papers", get(api::daily_papers))
+        .route("/api/papers/search", get(search::search_api))
         .route("/api/papers/{*id}", get(api::paper_info))
         .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/{*rest}", any(api::unknown_endpoint))

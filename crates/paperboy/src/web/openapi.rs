@@ -31,6 +31,7 @@ use super::error::ErrorBody;
         api::daily_papers,
         api::paper_info,
         api::paper_markdown,
+        super::search::search_api,
         openapi_json
     ),
     components(schemas(ErrorBody)),

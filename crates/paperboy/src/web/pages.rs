@@ -372,6 +372,8 @@ pub struct PaperPage {
     latest_version: Option<u32>,
     bibtex: String,
     share_url: String,
+    /// The nearest papers by embedding (empty without a model).
+    related: Vec<super::search::RelatedPaper>,
 }
 
 /// `/papers/{id}` and `/papers/{id}.md` (old-style ids contain a slash, hence the wildcard).
@@ -409,6 +411,7 @@ pub async fn paper(State(app): State<App>, Path(rest): Path<String>) -> PageResu
         latest_version: paper.latest_version(),
         bibtex: bibtex(&paper),
         share_url: app.config.absolute_url(&format!("/papers/{}", paper.id)),
+        related: super::search::related_cards(&app, &paper.id).await?,
         daily,
         p: paper,
     })

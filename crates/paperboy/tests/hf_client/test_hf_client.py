@@ -229,3 +229,19 @@ def test_out_of_range_params_are_bad_request_with_json_error(endpoint: str, quer
     body = response.json()
     assert isinstance(body, dict)
     assert isinstance(body.get("error"), str) and body["error"]
+
+
+def test_list_papers_searches_titles_and_returns_papers(api: HfApi) -> None:
+    paper = known_paper()
+    title = collapse(paper["title"])
+    papers = list(api.list_papers(query=title, limit=5))
+    assert 1 <= len(papers) <= 5
+    assert papers[0].id == paper["id"]
+    assert papers[0].title == title
+    assert len(list(api.list_papers(query="language models", limit=2))) == 2
+
+
+def test_list_papers_query_over_250_characters_is_bad_request(api: HfApi) -> None:
+    with pytest.raises(HfHubHTTPError) as raised:
+        list(api.list_papers(query="x" * 251))
+    assert raised.value.response.status_code == 400

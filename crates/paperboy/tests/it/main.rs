@@ -11,4 +11,5 @@ mod hf_client;
 mod large_data;
 mod openapi;
 mod pages;
+mod search;
 mod support;

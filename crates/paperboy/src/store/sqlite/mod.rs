@@ -15,6 +15,7 @@ mod import;
 mod jobs;
 mod mail;
 mod papers;
+mod search;
 
 use std::path::Path;
 use std::time::Duration;

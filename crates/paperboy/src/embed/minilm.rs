@@ -1,0 +1,152 @@
+//! all-MiniLM-L6-v2 on ONNX Runtime: the int8 export, run by `ort` on the CPU.
+//!
+//! Texts are tokenised with the model's own WordPiece `tokenizer.json` (its baked-in padding and
+//! truncation at 128 are replaced: truncation at [`MAX_TOKENS`], padding to the longest text of
+//! each batch). Batches are built from texts of similar length, so little time goes to padding.
+//! The output is mean-pooled over the attention mask and normalised, as sentence-transformers
+//! does for this model.
+
+use std::sync::Mutex;
+
+use anyhow::{Context as _, anyhow};
+use ndarray::Array2;
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::TensorRef;
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+use super::Embedder;
+use super::weights::ModelFiles;
+use crate::search::vectors::normalize;
+
+/// Tokens per text, as sentence-transformers' `max_seq_length` for this model.
+pub const MAX_TOKENS: usize = 256;
+/// Texts per model call.
+const BATCH: usize = 16;
+const DIM: usize = 384;
+
+pub struct MiniLm {
+    tokenizer: Tokenizer,
+    session: Mutex<Session>,
+    model_id: String,
+}
+
+impl MiniLm {
+    /// Loads ONNX Runtime, the model and the tokenizer; `threads` is ONNX Runtime's intra-op
+    /// thread count (0: one per core).
+    pub fn load(files: &ModelFiles, threads: usize) -> anyhow::Result<MiniLm> {
+        let mut tokenizer = Tokenizer::from_file(&files.tokenizer)
+            .map_err(|e| anyhow!("{e}"))
+            .with_context(|| format!("reading {}", files.tokenizer.display()))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..TruncationParams::default()
+            }))
+            .map_err(|e| anyhow!("{e}"))?;
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..PaddingParams::default()
+        }));
+        let environment = ort::init_from(&files.runtime)
+            .with_context(|| format!("loading ONNX Runtime from {}", files.runtime.display()))?
+            .with_name("paperboy")
+            .build()
+            .map_err(|e| anyhow!("{e}"))?;
+        let threads = if threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            threads
+        };
+        let session = Session::builder(&environment)
+            .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
+            .and_then(|b| Ok(b.with_intra_threads(threads)?))
+            .and_then(|mut b| b.commit_from_file(&files.model))
+            .map_err(|e| anyhow!("{e}"))
+            .with_context(|| format!("loading {}", files.model.display()))?;
+        Ok(MiniLm {
+            tokenizer,
+            session: Mutex::new(session),
+            model_id: format!("all-MiniLM-L6-v2-int8-onnx-{MAX_TOKENS}"),
+        })
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| anyhow!("{e}"))?;
+        let rows = encodings.len();
+        let cols = encodings.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
+        let mut ids = Array2::<i64>::zeros((rows, cols));
+        let mut mask = Array2::<i64>::zeros((rows, cols));
+        let types = Array2::<i64>::zeros((rows, cols));
+        for (r, e) in encodings.iter().enumerate() {
+            for (c, (&id, &m)) in e.get_ids().iter().zip(e.get_attention_mask()).enumerate() {
+                ids[[r, c]] = i64::from(id);
+                mask[[r, c]] = i64::from(m);
+            }
+        }
+        let mut session = self.session.lock().expect("session lock");
+        let outputs = session
+            .run(ort::inputs![
+                "input_ids" => TensorRef::from_array_view(&ids).map_err(|e| anyhow!("{e}"))?,
+                "attention_mask" => TensorRef::from_array_view(&mask).map_err(|e| anyhow!("{e}"))?,
+                "token_type_ids" => TensorRef::from_array_view(&types).map_err(|e| anyhow!("{e}"))?,
+            ])
+            .map_err(|e| anyhow!("{e}"))
+            .context("running the embedding model")?;
+        let (shape, hidden) = outputs[0]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| anyhow!("{e}"))?;
+        let dim = *shape.last().unwrap_or(&0) as usize;
+        if dim != DIM || hidden.len() != rows * cols * dim {
+            return Err(anyhow!("unexpected model output shape {shape:?}"));
+        }
+        let mut out = Vec::with_capacity(rows);
+        for r in 0..rows {
+            let mut v = vec![0f32; dim];
+            let mut n = 0f32;
+            for c in 0..cols {
+                if mask[[r, c]] == 0 {
+                    continue;
+                }
+                n += 1.0;
+                let at = (r * cols + c) * dim;
+                for (acc, x) in v.iter_mut().zip(&hidden[at..at + dim]) {
+                    *acc += x;
+                }
+            }
+            if n > 0.0 {
+                v.iter_mut().for_each(|x| *x /= n);
+            }
+            normalize(&mut v);
+            out.push(v);
+        }
+        Ok(out)
+    }
+}
+
+impl Embedder for MiniLm {
+    fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    fn dim(&self) -> usize {
+        DIM
+    }
+
+    fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        // Length bucketing: embed in order of length, then put the vectors back in place.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (&i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,136 @@
+//! Highlighting: which words of a title or abstract matched the query, as HF's
+//! `highlightedTitle`/`highlightedSummary` spans and as HTML snippets.
+
+use std::collections::HashSet;
+
+/// A run of text, highlighted or not. Concatenating the spans gives the original text back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Span {
+    #[serde(rename = "type")]
+    pub kind: SpanKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpanKind {
+    Text,
+    Highlight,
+}
+
+/// Splits `text` into spans, highlighting each token (start, end, normalised form) whose
+/// normalised form is in `wanted`.
+pub fn spans(text: &str, tokens: &[(usize, usize, String)], wanted: &HashSet<String>) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    let mut at = 0;
+    let push = |kind: SpanKind, s: &str, out: &mut Vec<Span>| {
+        if s.is_empty() {
+            return;
+        }
+        match out.last_mut() {
+            Some(last) if last.kind == kind => last.text.push_str(s),
+            _ => out.push(Span {
+                kind,
+                text: s.to_owned(),
+            }),
+        }
+    };
+    for (from, to, norm) in tokens {
+        let (from, to) = (*from, *to);
+        if from < at || to > text.len() || !text.is_char_boundary(from) || !text.is_char_boundary(to)
+        {
+            continue;
+        }
+        if wanted.contains(norm) {
+            push(SpanKind::Text, &text[at..from], &mut out);
+            out.push(Span {
+                kind: SpanKind::Highlight,
+                text: text[from..to].to_owned(),
+            });
+            at = to;
+        }
+    }
+    push(SpanKind::Text, &text[at..], &mut out);
+    out
+}
+
+/// A window of about `chars` characters around the first highlight, as spans (with "…" where the
+/// text was cut).
+pub fn window(spans: &[Span], chars: usize) -> Vec<Span> {
+    let total: usize = spans.iter().map(|s| s.text.chars().count()).sum();
+    if total <= chars {
+        return spans.to_vec();
+    }
+    let first_hit: usize = spans
+        .iter()
+        .take_while(|s| s.kind == SpanKind::Text)
+        .map(|s| s.text.chars().count())
+        .sum();
+    let start = first_hit.saturating_sub(chars / 4).min(total.saturating_sub(chars));
+    let end = start + chars;
+    let mut out = Vec::new();
+    if start > 0 {
+        out.push(Span {
+            kind: SpanKind::Text,
+            text: "…".into(),
+        });
+    }
+    let mut pos = 0;
+    for span in spans {
+        let len = span.text.chars().count();
+        let (a, b) = (pos.max(start), (pos + len).min(end));
+        if a < b {
+            let text: String = span.text.chars().skip(a - pos).take(b - a).collect();
+            match out.last_mut() {
+                Some(last) if last.kind == span.kind => last.text.push_str(&text),
+                _ => out.push(Span {
+                    kind: span.kind,
+                    text,
+                }),
+            }
+        }
+        pos += len;
+    }
+    if end < total {
+        out.push(Span {
+            kind: SpanKind::Text,
+            text: "…".into(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_rebuild_the_text_and_mark_matches() {
+        let text = "Kazakh QA: a Kazakh dataset";
+        let tokens = vec![
+            (0, 6, "kazakh".to_owned()),
+            (7, 9, "qa".to_owned()),
+            (13, 19, "kazakh".to_owned()),
+            (20, 27, "dataset".to_owned()),
+        ];
+        let wanted = HashSet::from(["kazakh".to_owned()]);
+        let s = spans(text, &tokens, &wanted);
+        assert_eq!(s.iter().map(|s| s.text.as_str()).collect::<String>(), text);
+        assert_eq!(s[0].kind, SpanKind::Highlight);
+        assert_eq!(s[1].text, " QA: a ");
+        assert_eq!(s[2].text, "Kazakh");
+    }
+
+    #[test]
+    fn window_keeps_the_first_highlight() {
+        let long = "x ".repeat(300);
+        let s = vec![
+            Span { kind: SpanKind::Text, text: long.clone() },
+            Span { kind: SpanKind::Highlight, text: "hit".into() },
+            Span { kind: SpanKind::Text, text: long },
+        ];
+        let w = window(&s, 100);
+        assert!(w.iter().any(|s| s.kind == SpanKind::Highlight));
+        assert!(w.iter().map(|s| s.text.chars().count()).sum::<usize>() <= 104);
+    }
+}

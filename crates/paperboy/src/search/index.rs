@@ -1,0 +1,450 @@
+//! The tantivy index: its schema, writing papers into it, and BM25 queries with filters.
+//!
+//! The index is derived data in `<data_dir>/search/`. Its commit payload records the store's
+//! `change_seq` it has caught up to (and the schema version), so the watermark can never
+//! disagree with the index it describes: a deleted or stale directory reads as "behind".
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery, TermSetQuery,
+};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
+use tantivy::{DateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+use super::query::ParsedQuery;
+use crate::domain::Paper;
+
+/// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
+const SCHEMA_VERSION: u32 = 1;
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// Field weights: a title match counts most.
+const TITLE_BOOST: f32 = 2.5;
+const AUTHORS_BOOST: f32 = 1.5;
+
+/// The tokenizer for titles and abstracts (tantivy's built-in English stemmer).
+pub const TEXT_TOKENIZER: &str = "en_stem";
+const CATEGORY_TOKENIZER: &str = "lowercase_raw";
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    title: Field,
+    summary: Field,
+    authors: Field,
+    category: Field,
+    published: Field,
+}
+
+/// A lexical hit: the paper id and its BM25 score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub score: f32,
+}
+
+/// The tantivy index over papers.
+pub struct LexicalIndex {
+    index: Index,
+    reader: IndexReader,
+    /// Opened on the first write: tantivy allows one writer per directory, and a CLI command
+    /// running beside `serve` only reads.
+    writer: Mutex<Option<IndexWriter>>,
+    fields: Fields,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    version: u32,
+    seq: i64,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        title: b.add_text_field("title", text(TEXT_TOKENIZER)),
+        summary: b.add_text_field("summary", text(TEXT_TOKENIZER)),
+        authors: b.add_text_field("authors", text("default")),
+        category: b.add_text_field(
+            "category",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(CATEGORY_TOKENIZER)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
+        published: b.add_date_field("published", INDEXED | FAST),
+    };
+    (b.build(), fields)
+}
+
+impl LexicalIndex {
+    /// Opens the index in `dir`, creating it (empty, watermark 0) when it is missing, unreadable
+    /// or of another schema version.
+    pub fn open(dir: &Path) -> anyhow::Result<LexicalIndex> {
+        let (schema, fields) = schema();
+        let opened = Index::open_in_dir(dir).ok().filter(|index| {
+            index.schema() == schema
+                && read_payload(index).is_some_and(|p| p.version == SCHEMA_VERSION)
+        });
+        let index = match opened {
+            Some(index) => index,
+            None => {
+                if dir.exists() {
+                    tracing::warn!(dir = %dir.display(), "rebuilding the search index");
+                    std::fs::remove_dir_all(dir)
+                        .with_context(|| format!("removing {}", dir.display()))?;
+                }
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                Index::create_in_dir(dir, schema).context("creating the search index")?
+            }
+        };
+        LexicalIndex::with_index(index, fields)
+    }
+
+    /// An index in memory, for tests and benchmarks.
+    pub fn in_ram() -> anyhow::Result<LexicalIndex> {
+        let (schema, fields) = schema();
+        LexicalIndex::with_index(Index::create_in_ram(schema), fields)
+    }
+
+    fn with_index(index: Index, fields: Fields) -> anyhow::Result<LexicalIndex> {
+        index.tokenizers().register(
+            CATEGORY_TOKENIZER,
+            TextAnalyzer::builder(RawTokenizer::default())
+                .filter(LowerCaser)
+                .build(),
+        );
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .context("opening the search index for reading")?;
+        let lexical = LexicalIndex {
+            index,
+            reader,
+            writer: Mutex::new(None),
+            fields,
+        };
+        if read_payload(&lexical.index).is_none() {
+            lexical.commit(0)?;
+        }
+        Ok(lexical)
+    }
+
+    /// The store `change_seq` this index has caught up to.
+    pub fn watermark(&self) -> i64 {
+        read_payload(&self.index).map_or(0, |p| p.seq)
+    }
+
+    /// Runs `f` with the index writer, opening it on first use.
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut IndexWriter) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let mut guard = self.writer.lock().expect("index writer lock");
+        if guard.is_none() {
+            *guard = Some(self.index.writer(WRITER_MEMORY).context(
+                "opening the search index for writing (is a paperboy server using it?)",
+            )?);
+        }
+        f(guard.as_mut().expect("writer opened above"))
+    }
+
+    /// Number of documents visible to searches.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Replaces the documents of `papers` (uncommitted until [`LexicalIndex::commit`]).
+    pub fn put(&self, papers: &[Paper]) -> anyhow::Result<()> {
+        let f = self.fields;
+        self.with_writer(|writer| {
+        for paper in papers {
+            writer.delete_term(Term::from_field_text(f.id, paper.id.as_str()));
+            let mut doc = TantivyDocument::default();
+            doc.add_text(f.id, paper.id.as_str());
+            doc.add_text(f.title, &paper.title);
+            doc.add_text(f.summary, &paper.summary);
+            for author in &paper.authors {
+                doc.add_text(f.authors, author);
+            }
+            for cat in &paper.categories {
+                doc.add_text(f.category, cat);
+            }
+            if let Some(day) = paper_day(paper) {
+                doc.add_date(f.published, date_value(day));
+            }
+            writer.add_document(doc).context("adding a paper to the index")?;
+        }
+        Ok(())
+        })
+    }
+
+    /// Commits everything written so far with the new watermark, and makes it searchable.
+    pub fn commit(&self, seq: i64) -> anyhow::Result<()> {
+        let payload = serde_json::to_string(&Payload {
+            version: SCHEMA_VERSION,
+            seq,
+        })?;
+        self.with_writer(|writer| {
+            let mut prepared = writer.prepare_commit().context("preparing an index commit")?;
+            prepared.set_payload(&payload);
+            prepared.commit().context("committing the search index")?;
+            Ok(())
+        })?;
+        self.reader.reload().context("reloading the search index")?;
+        Ok(())
+    }
+
+    /// Drops every document (uncommitted until [`LexicalIndex::commit`]).
+    pub fn clear(&self) -> anyhow::Result<()> {
+        self.with_writer(|writer| {
+            writer.delete_all_documents().context("clearing the index")?;
+            Ok(())
+        })
+    }
+
+    /// BM25 search: `offset..offset+limit` of the ranking, and the total number of matches.
+    /// With filters only (no text), the newest papers come first.
+    pub fn search(
+        &self,
+        q: &ParsedQuery,
+        offset: usize,
+        limit: usize,
+    ) -> anyhow::Result<(Vec<Hit>, usize)> {
+        let searcher = self.reader.searcher();
+        let query = self.build_query(q);
+        let limit = limit.max(1);
+        let (addrs, total): (Vec<(f32, tantivy::DocAddress)>, usize) = if q.text_is_empty() {
+            let collector = TopDocs::with_limit(limit)
+                .and_offset(offset)
+                .order_by_fast_field::<DateTime>("published", Order::Desc);
+            let (docs, total) = searcher.search(&query, &(collector, Count))?;
+            (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total)
+        } else {
+            let collector = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
+            searcher.search(&query, &(collector, Count))?
+        };
+        let mut hits = Vec::with_capacity(addrs.len());
+        for (score, addr) in addrs {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                hits.push(Hit {
+                    id: id.to_owned(),
+                    score,
+                });
+            }
+        }
+        Ok((hits, total))
+    }
+
+    /// Which of `ids` pass the filters of `q` (author, category, dates).
+    pub fn passing_filters(&self, q: &ParsedQuery, ids: &[String]) -> anyhow::Result<Vec<String>> {
+        if !q.has_filters() || ids.is_empty() {
+            return Ok(ids.to_vec());
+        }
+        let searcher = self.reader.searcher();
+        let mut clauses = self.filter_clauses(q);
+        clauses.push((
+            Occur::Must,
+            Box::new(TermSetQuery::new(
+                ids.iter()
+                    .map(|id| Term::from_field_text(self.fields.id, id)),
+            )),
+        ));
+        let docs = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(ids.len()).order_by_score(),
+        )?;
+        let mut out = Vec::with_capacity(docs.len());
+        for (_, addr) in docs {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                out.push(id.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    fn build_query(&self, q: &ParsedQuery) -> Box<dyn Query> {
+        let f = self.fields;
+        let mut clauses = self.filter_clauses(q);
+        for phrase in &q.phrases {
+            let per_field: Vec<Box<dyn Query>> = [(f.title, TITLE_BOOST), (f.summary, 1.0)]
+                .into_iter()
+                .filter_map(|(field, boost)| self.text_query(field, phrase, boost))
+                .collect();
+            if !per_field.is_empty() {
+                clauses.push((Occur::Must, Box::new(DisjunctionMaxQuery::new(per_field))));
+            }
+        }
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in &q.terms {
+            let mut per_field: Vec<Box<dyn Query>> =
+                [(f.title, TITLE_BOOST), (f.summary, 1.0), (f.authors, AUTHORS_BOOST)]
+                    .into_iter()
+                    .filter_map(|(field, boost)| self.text_query(field, term, boost))
+                    .collect();
+            if let Ok(id) = crate::domain::ArxivId::parse(term) {
+                per_field.push(Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.id, id.as_str()),
+                        IndexRecordOption::Basic,
+                    )),
+                    10.0,
+                )));
+            }
+            if !per_field.is_empty() {
+                should.push((
+                    Occur::Should,
+                    Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.1)),
+                ));
+            }
+        }
+        if !should.is_empty() {
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
+        } else if !q.terms.is_empty() && q.phrases.is_empty() {
+            // Terms that analyse to nothing (punctuation, only over-long tokens) match nothing,
+            // rather than everything.
+            clauses.push((Occur::Must, Box::new(TermSetQuery::new(Vec::<Term>::new()))));
+        }
+        if clauses.iter().all(|(occur, _)| *occur != Occur::Must) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn filter_clauses(&self, q: &ParsedQuery) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for author in &q.authors {
+            match self.text_query(f.authors, author, 1.0) {
+                Some(query) => clauses.push((Occur::Must, query)),
+                None => clauses.push((Occur::Must, Box::new(TermSetQuery::new(Vec::<Term>::new())))),
+            }
+        }
+        if !q.categories.is_empty() {
+            let terms = q
+                .categories
+                .iter()
+                .map(|c| Term::from_field_text(f.category, &c.to_lowercase()));
+            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+        }
+        if q.after.is_some() || q.before.is_some() {
+            let bound = |d: Option<NaiveDate>, inclusive: bool| match d {
+                None => Bound::Unbounded,
+                Some(d) => {
+                    let term = Term::from_field_date_for_search(f.published, date_value(d));
+                    if inclusive {
+                        Bound::Included(term)
+                    } else {
+                        Bound::Excluded(term)
+                    }
+                }
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(q.after, true), bound(q.before, false))),
+            ));
+        }
+        clauses
+    }
+
+    /// A term query, or a phrase query when `text` analyses to several tokens; None when it
+    /// analyses to nothing.
+    fn text_query(&self, field: Field, text: &str, boost: f32) -> Option<Box<dyn Query>> {
+        let tokens = self.analyze(field, text);
+        let query: Box<dyn Query> = match tokens.len() {
+            0 => return None,
+            1 => Box::new(TermQuery::new(
+                tokens.into_iter().next().expect("one token"),
+                IndexRecordOption::WithFreqs,
+            )),
+            _ => Box::new(PhraseQuery::new(tokens)),
+        };
+        Some(if boost == 1.0 {
+            query
+        } else {
+            Box::new(BoostQuery::new(query, boost))
+        })
+    }
+
+    fn analyze(&self, field: Field, text: &str) -> Vec<Term> {
+        let name = if field == self.fields.authors {
+            "default"
+        } else {
+            TEXT_TOKENIZER
+        };
+        let mut analyzer = self
+            .index
+            .tokenizers()
+            .get(name)
+            .expect("built-in tokenizer");
+        let mut stream = analyzer.token_stream(text);
+        let mut terms = Vec::new();
+        while stream.advance() {
+            terms.push(Term::from_field_text(field, &stream.token().text));
+        }
+        terms
+    }
+
+    /// The stemmed, lower-cased tokens of `text`, as the title and abstract are indexed, with
+    /// their byte offsets.
+    pub fn tokens(&self, text: &str) -> Vec<(usize, usize, String)> {
+        let mut analyzer = self
+            .index
+            .tokenizers()
+            .get(TEXT_TOKENIZER)
+            .expect("built-in tokenizer");
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.offset_from, t.offset_to, t.text.clone()));
+        }
+        out
+    }
+}
+
+fn read_payload(index: &Index) -> Option<Payload> {
+    let metas = index.load_metas().ok()?;
+    serde_json::from_str(metas.payload.as_deref()?).ok()
+}
+
+/// The day a paper counts as published on, for date filters.
+pub fn paper_day(paper: &Paper) -> Option<NaiveDate> {
+    paper
+        .published_at
+        .map(|t| t.date_naive())
+        .or_else(|| paper.feed.as_ref().map(|f| f.daily_date))
+        .or_else(|| paper.updated_at.map(|t| t.date_naive()))
+}
+
+fn date_value(day: NaiveDate) -> DateTime {
+    let secs = day
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+        .timestamp();
+    DateTime::from_timestamp_secs(secs)
+}

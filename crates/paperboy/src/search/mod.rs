@@ -1,0 +1,418 @@
+//! Search: the tantivy index (BM25), the vector index (sentence embeddings), and hybrid ranking
+//! by reciprocal rank fusion.
+//!
+//! Both indexes are derived from the store and follow it: [`Search::catch_up`] reads papers whose
+//! `change_seq` is past the index watermark and embeds papers without a vector. `serve` runs it at
+//! start-up (which repairs a missing or stale index) and then keeps following; searches also
+//! catch up first when no one else is, so a search right after an import sees the new papers.
+
+pub mod highlight;
+pub mod index;
+pub mod query;
+pub mod vectors;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use crate::embed::{Embedder, paper_text};
+use crate::store::Store;
+use highlight::Span;
+use index::{Hit, LexicalIndex};
+use query::ParsedQuery;
+use vectors::VectorIndex;
+
+/// Papers read from the store per index batch.
+const INDEX_BATCH: u32 = 2000;
+/// Papers embedded per store round trip.
+const EMBED_BATCH: u32 = 64;
+/// The RRF constant, as in the original paper (Cormack et al., 2009).
+const RRF_K: f32 = 60.0;
+/// How deep each ranking goes before fusion.
+const FUSION_DEPTH: usize = 100;
+
+/// How results are ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    Lexical,
+    Semantic,
+    #[default]
+    Hybrid,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "lexical" => Some(Mode::Lexical),
+            "semantic" => Some(Mode::Semantic),
+            "hybrid" => Some(Mode::Hybrid),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Lexical => "lexical",
+            Mode::Semantic => "semantic",
+            Mode::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone)]
+pub struct Results {
+    /// Paper ids, best first.
+    pub ids: Vec<String>,
+    /// Matches in all (for lexical, exact; for fused rankings, the fused candidates).
+    pub total: usize,
+    /// The mode actually used: semantic and hybrid fall back to lexical without a model, or
+    /// when the query has no text.
+    pub mode: Mode,
+}
+
+/// The search service: one per process, shared through `App`.
+pub struct Search {
+    lexical: LexicalIndex,
+    vectors: RwLock<VectorIndex>,
+    embedder: Option<Arc<dyn Embedder>>,
+    /// The newest `vector_id` loaded from the store.
+    vector_mark: AtomicI64,
+    /// Held while catching up, so only one task writes the index at a time.
+    gate: tokio::sync::Mutex<()>,
+}
+
+/// What a catch-up did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    pub indexed: u64,
+    pub vectors_loaded: u64,
+}
+
+impl Search {
+    /// Opens (or creates, or rebuilds) the index in `dir`. It may be behind the store until
+    /// [`Search::catch_up`] runs.
+    pub fn open(dir: &Path, embedder: Option<Arc<dyn Embedder>>) -> anyhow::Result<Search> {
+        Search::with_index(LexicalIndex::open(dir)?, embedder)
+    }
+
+    /// A search over an index in memory, for tests and benchmarks.
+    pub fn in_ram(embedder: Option<Arc<dyn Embedder>>) -> anyhow::Result<Search> {
+        Search::with_index(LexicalIndex::in_ram()?, embedder)
+    }
+
+    fn with_index(
+        lexical: LexicalIndex,
+        embedder: Option<Arc<dyn Embedder>>,
+    ) -> anyhow::Result<Search> {
+        let dim = embedder.as_ref().map_or(0, |e| e.dim());
+        Ok(Search {
+            lexical,
+            vectors: RwLock::new(VectorIndex::new(dim)),
+            embedder,
+            vector_mark: AtomicI64::new(0),
+            gate: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn lexical(&self) -> &LexicalIndex {
+        &self.lexical
+    }
+
+    pub fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
+        self.embedder.as_ref()
+    }
+
+    /// True when semantic search is available (a model is loaded).
+    pub fn semantic_available(&self) -> bool {
+        self.embedder.is_some()
+    }
+
+    /// Vectors loaded, and the bytes of their matrix.
+    pub fn vector_stats(&self) -> (usize, usize) {
+        let v = self.vectors.read().expect("vectors lock");
+        (v.len(), v.matrix_bytes())
+    }
+
+    /// Brings the index up to the store's change sequence and loads vectors written since the
+    /// last call. Waits for a catch-up already running.
+    pub async fn catch_up(&self, store: &Store) -> anyhow::Result<CatchUp> {
+        let _gate = self.gate.lock().await;
+        self.catch_up_locked(store).await
+    }
+
+    /// Like [`Search::catch_up`], unless another catch-up is running (then it returns at once:
+    /// a search does not wait behind a rebuild).
+    pub async fn catch_up_if_idle(&self, store: &Store) -> anyhow::Result<()> {
+        if let Ok(_gate) = self.gate.try_lock() {
+            self.catch_up_locked(store).await?;
+        }
+        Ok(())
+    }
+
+    async fn catch_up_locked(&self, store: &Store) -> anyhow::Result<CatchUp> {
+        let mut done = CatchUp::default();
+        let target = store.paper_change_seq().await?;
+        let mark = self.lexical.watermark();
+        if mark < target {
+            let (mut seq, mut id) = (mark, None::<String>);
+            loop {
+                let batch = store
+                    .papers_changed_after(seq, id.as_deref(), INDEX_BATCH)
+                    .await?;
+                let Some((last_seq, last)) = batch.last() else {
+                    break;
+                };
+                (seq, id) = (*last_seq, Some(last.id.to_string()));
+                let papers: Vec<_> = batch.into_iter().map(|(_, p)| p).collect();
+                done.indexed += papers.len() as u64;
+                self.lexical.put(&papers)?;
+            }
+            self.lexical.commit(seq.max(target))?;
+        } else if mark > target {
+            // An index ahead of its store belongs to another database: rebuild it.
+            self.lexical.clear()?;
+            self.lexical.commit(0)?;
+            return Box::pin(self.catch_up_locked(store)).await;
+        }
+        done.vectors_loaded = self.load_vectors(store).await?;
+        Ok(done)
+    }
+
+    async fn load_vectors(&self, store: &Store) -> anyhow::Result<u64> {
+        let Some(embedder) = &self.embedder else {
+            return Ok(0);
+        };
+        let mut loaded = 0;
+        loop {
+            let mark = self.vector_mark.load(Ordering::Acquire);
+            let batch = store
+                .vectors_after(embedder.model_id(), mark, 10_000)
+                .await?;
+            let Some(last) = batch.last().map(|v| v.vector_id) else {
+                break;
+            };
+            let mut index = self.vectors.write().expect("vectors lock");
+            for v in &batch {
+                index.upsert(&v.paper_id, &v.vector);
+            }
+            drop(index);
+            loaded += batch.len() as u64;
+            self.vector_mark.store(last, Ordering::Release);
+        }
+        Ok(loaded)
+    }
+
+    /// Rebuilds the lexical index from scratch.
+    pub async fn rebuild(&self, store: &Store) -> anyhow::Result<CatchUp> {
+        let _gate = self.gate.lock().await;
+        self.lexical.clear()?;
+        self.lexical.commit(0)?;
+        self.catch_up_locked(store).await
+    }
+
+    /// Embeds every paper that has no vector for the model (or an outdated one), `EMBED_BATCH`
+    /// at a time; each batch is stored before the next starts, so a killed run resumes.
+    /// `progress` gets (done, remaining at start). Returns the number embedded.
+    pub async fn embed_missing(
+        &self,
+        store: &Store,
+        mut progress: impl FnMut(u64, u64),
+    ) -> anyhow::Result<u64> {
+        let Some(embedder) = self.embedder.clone() else {
+            return Ok(0);
+        };
+        let model = embedder.model_id().to_owned();
+        let remaining = store.count_papers_to_embed(&model).await? as u64;
+        let mut done = 0;
+        let mut prefetch: Option<tokio::task::JoinHandle<_>> = None;
+        loop {
+            let batch = match prefetch.take() {
+                Some(h) => h.await??,
+                None => store.papers_to_embed(&model, EMBED_BATCH).await?,
+            };
+            if batch.is_empty() {
+                break;
+            }
+            let e = embedder.clone();
+            let texts: Vec<String> = batch
+                .iter()
+                .map(|p| paper_text(&p.title, &p.summary))
+                .collect();
+            let vectors = tokio::task::spawn_blocking(move || {
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                e.embed(&refs)
+            })
+            .await??;
+            let items: Vec<(String, i64, Vec<f32>)> = batch
+                .into_iter()
+                .zip(vectors)
+                .map(|(p, v)| (p.paper_id, p.change_seq, v))
+                .collect();
+            store.put_vectors(&model, &items).await?;
+            done += items.len() as u64;
+            progress(done, remaining);
+            let (s, m) = (store.clone(), model.clone());
+            prefetch = Some(tokio::spawn(async move {
+                s.papers_to_embed(&m, EMBED_BATCH).await
+            }));
+        }
+        self.load_vectors(store).await?;
+        Ok(done)
+    }
+
+    /// Runs a query. Semantic and hybrid fall back to lexical without a model or query text.
+    pub fn search(
+        &self,
+        q: &ParsedQuery,
+        mode: Mode,
+        offset: usize,
+        limit: usize,
+    ) -> anyhow::Result<Results> {
+        let mode = if q.text_is_empty() || !self.semantic_available() {
+            Mode::Lexical
+        } else {
+            mode
+        };
+        if mode == Mode::Lexical {
+            let (hits, total) = self.lexical.search(q, offset, limit)?;
+            return Ok(Results {
+                ids: hits.into_iter().map(|h| h.id).collect(),
+                total,
+                mode,
+            });
+        }
+        let depth = FUSION_DEPTH.max(offset + limit);
+        let semantic = self.semantic(q, depth)?;
+        let ranked = if mode == Mode::Semantic {
+            semantic
+        } else {
+            let (lexical, _) = self.lexical.search(q, 0, depth)?;
+            fuse(&[lexical.into_iter().map(|Hit { id, .. }| id).collect(), semantic])
+        };
+        Ok(Results {
+            total: ranked.len(),
+            ids: ranked.into_iter().skip(offset).take(limit).collect(),
+            mode,
+        })
+    }
+
+    /// Nearest papers to the query text, honouring the query's filters.
+    fn semantic(&self, q: &ParsedQuery, depth: usize) -> anyhow::Result<Vec<String>> {
+        let Some(embedder) = &self.embedder else {
+            return Ok(Vec::new());
+        };
+        let text = q.text();
+        let vector = embedder
+            .embed(&[text.as_str()])?
+            .pop()
+            .unwrap_or_default();
+        // With filters, look deeper so that enough neighbours survive them.
+        let k = if q.has_filters() { depth * 20 } else { depth };
+        let ids: Vec<String> = self
+            .vectors
+            .read()
+            .expect("vectors lock")
+            .nearest(&vector, k, None)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let mut kept = self.lexical.passing_filters(q, &ids)?;
+        if q.has_filters() {
+            let rank: HashMap<&str, usize> =
+                ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+            kept.sort_by_key(|id| rank.get(id.as_str()).copied().unwrap_or(usize::MAX));
+        }
+        kept.truncate(depth);
+        Ok(kept)
+    }
+
+    /// The `k` papers nearest to `id` by embedding (empty without a model or a vector for it).
+    pub fn related(&self, id: &str, k: usize) -> Vec<String> {
+        let index = self.vectors.read().expect("vectors lock");
+        let Some(v) = index.get(id) else {
+            return Vec::new();
+        };
+        index
+            .nearest(&v, k, Some(id))
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// `text` as spans, with the words that match the query's terms and phrases highlighted.
+    pub fn highlight(&self, text: &str, q: &ParsedQuery) -> Vec<Span> {
+        let wanted: HashSet<String> = self
+            .lexical
+            .tokens(&q.text())
+            .into_iter()
+            .map(|(_, _, t)| t)
+            .collect();
+        highlight::spans(text, &self.lexical.tokens(text), &wanted)
+    }
+}
+
+/// How often `serve` looks for new papers to index and embed.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Keeps `search` up to date with `store` for the life of the server: catches up (which repairs
+/// a missing or stale index at start-up), embeds papers that have no vector, and repeats.
+pub async fn follow(search: Arc<Search>, store: Store) {
+    loop {
+        let started = std::time::Instant::now();
+        match search.catch_up(&store).await {
+            Ok(done) if done.indexed > 0 => tracing::info!(
+                papers = done.indexed,
+                duration_ms = started.elapsed().as_millis() as u64,
+                "search index caught up"
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::error!(error = format!("{err:#}"), "search index catch-up failed"),
+        }
+        if search.semantic_available() {
+            let started = std::time::Instant::now();
+            match search.embed_missing(&store, |_, _| {}).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    papers = n,
+                    duration_ms = started.elapsed().as_millis() as u64,
+                    "embedded new papers"
+                ),
+                Err(err) => tracing::error!(error = format!("{err:#}"), "embedding failed"),
+            }
+        }
+        tokio::time::sleep(FOLLOW_EVERY).await;
+    }
+}
+
+/// Reciprocal rank fusion of several rankings (best first); ties keep first-seen order.
+pub fn fuse(rankings: &[Vec<String>]) -> Vec<String> {
+    let mut score: HashMap<&str, (f32, usize)> = HashMap::new();
+    let mut seen = 0;
+    for ranking in rankings {
+        for (rank, id) in ranking.iter().enumerate() {
+            let entry = score.entry(id.as_str()).or_insert_with(|| {
+                seen += 1;
+                (0.0, seen)
+            });
+            entry.0 += 1.0 / (RRF_K + rank as f32 + 1.0);
+        }
+    }
+    let mut fused: Vec<(&str, (f32, usize))> = score.into_iter().collect();
+    fused.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
+    fused.into_iter().map(|(id, _)| id.to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fusion_rewards_agreement() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let fused = fuse(&[s(&["a", "b", "c"]), s(&["b", "c", "d"])]);
+        assert_eq!(fused[0], "b");
+        assert_eq!(fused.len(), 4);
+    }
+}

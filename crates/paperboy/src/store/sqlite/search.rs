@@ -1,0 +1,164 @@
+//! SQL for search: papers in change order, papers by id, and embedding vectors.
+
+use anyhow::Context as _;
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite};
+
+use super::SqliteStore;
+use super::papers::{PAPER_COLUMNS, paper_from_row};
+use crate::domain::Paper;
+use crate::store::Result;
+use crate::store::search::{EmbedInput, StoredVector, vector_from_blob, vector_to_blob};
+
+/// Papers that need a vector for model `?1`: none yet, or the paper changed since.
+const TO_EMBED: &str = "FROM paper p LEFT JOIN paper_vector v ON v.paper_id = p.paper_id AND v.model = ?1 \
+     WHERE v.paper_id IS NULL OR v.paper_seq < p.change_seq";
+
+impl SqliteStore {
+    pub async fn paper_change_seq(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM counter WHERE name = 'paper_change_seq'")
+                .fetch_one(&self.reader)
+                .await
+                .context("reading the paper change sequence")?,
+        )
+    }
+
+    pub async fn papers_changed_after(
+        &self,
+        seq: i64,
+        id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(i64, Paper)>> {
+        // Without an id, start after every paper of `seq`: U+10FFFF sorts after any id.
+        let id = id.unwrap_or("\u{10FFFF}");
+        let sql = format!(
+            "SELECT {PAPER_COLUMNS}, p.change_seq FROM paper p \
+             LEFT JOIN account a ON a.account_id = p.submitter_id \
+             WHERE (p.change_seq, p.paper_id) > (?, ?) ORDER BY p.change_seq, p.paper_id LIMIT ?"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(seq)
+            .bind(id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .context("reading changed papers")?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.try_get("change_seq").context("change_seq")?;
+                Ok((seq, paper_from_row(r)?.paper))
+            })
+            .collect()
+    }
+
+    pub async fn papers_by_ids(&self, ids: &[String]) -> Result<Vec<Paper>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {PAPER_COLUMNS} FROM paper p LEFT JOIN account a ON a.account_id = p.submitter_id \
+             WHERE p.paper_id IN ("
+        ));
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(id.clone());
+        }
+        qb.push(")");
+        let rows = qb
+            .build()
+            .fetch_all(&self.reader)
+            .await
+            .context("reading papers by id")?;
+        rows.iter()
+            .map(|r| paper_from_row(r).map(|o| o.paper))
+            .collect()
+    }
+
+    pub async fn papers_to_embed(&self, model: &str, limit: u32) -> Result<Vec<EmbedInput>> {
+        let sql = format!(
+            "SELECT p.paper_id, p.title, p.summary, p.change_seq {TO_EMBED} ORDER BY p.rowid LIMIT ?2"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(model)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .context("reading papers to embed")?;
+        rows.iter()
+            .map(|r| {
+                Ok(EmbedInput {
+                    paper_id: r.try_get("paper_id").context("paper_id")?,
+                    title: r.try_get("title").context("title")?,
+                    summary: r.try_get("summary").context("summary")?,
+                    change_seq: r.try_get("change_seq").context("change_seq")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn count_papers_to_embed(&self, model: &str) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) {TO_EMBED}");
+        Ok(sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(model)
+            .fetch_one(&self.reader)
+            .await
+            .context("counting papers to embed")?)
+    }
+
+    pub async fn put_vectors(&self, model: &str, items: &[(String, i64, Vec<f32>)]) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for (paper_id, seq, vector) in items {
+            // Delete then insert, so the row gets a new vector_id and followers reload it.
+            sqlx::query("DELETE FROM paper_vector WHERE paper_id = ? AND model = ?")
+                .bind(paper_id)
+                .bind(model)
+                .execute(&mut *tx)
+                .await
+                .context("replacing a vector")?;
+            sqlx::query(
+                "INSERT INTO paper_vector (paper_id, model, paper_seq, vector) \
+                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM paper WHERE paper_id = ?1)",
+            )
+            .bind(paper_id)
+            .bind(model)
+            .bind(seq)
+            .bind(vector_to_blob(vector))
+            .execute(&mut *tx)
+            .await
+            .context("storing a vector")?;
+        }
+        tx.commit().await.context("committing vectors")?;
+        Ok(())
+    }
+
+    pub async fn vectors_after(
+        &self,
+        model: &str,
+        vector_id: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredVector>> {
+        let rows = sqlx::query(
+            "SELECT vector_id, paper_id, vector FROM paper_vector \
+             WHERE model = ? AND vector_id > ? ORDER BY vector_id LIMIT ?",
+        )
+        .bind(model)
+        .bind(vector_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .context("reading vectors")?;
+        rows.iter()
+            .map(|r| {
+                let blob: Vec<u8> = r.try_get("vector").context("vector")?;
+                Ok(StoredVector {
+                    vector_id: r.try_get("vector_id").context("vector_id")?,
+                    paper_id: r.try_get("paper_id").context("paper_id")?,
+                    vector: vector_from_blob(&blob).context("a stored vector is not f32s")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,438 @@
+//! Search: the `/search` page and the HF-compatible `GET /api/papers/search`.
+//!
+//! Both parse the query with `search::query` (which never fails), run it through `Search`
+//! (hybrid by default) and read the hits' papers from the store, so upvote and comment counts are
+//! current. An arXiv id or URL jumps straight to the paper on the page, and comes back as the
+//! only item from the API.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::{ApiError, ErrorBody, PageError};
+use super::hf::{HfDailyPaper, hf_daily_paper};
+use crate::app::App;
+use crate::domain::{ArxivId, Paper};
+use crate::search::highlight::{Span, SpanKind, window};
+use crate::search::query::{MAX_QUERY_CHARS, ParsedQuery, parse};
+use crate::search::{Mode, Results};
+use crate::store::StoreError;
+
+/// The most items `/api/papers/search` returns, as on HF.
+pub const API_MAX_LIMIT: usize = 120;
+const API_DEFAULT_LIMIT: usize = 50;
+const PAGE_SIZE: usize = 20;
+/// Deepest page the HTML search serves.
+const MAX_PAGE: usize = 50;
+const SNIPPET_CHARS: usize = 320;
+
+/// Query parameters of both search routes, taken as text so each gets its own message.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// The query, at most 250 characters: words, `"phrases"`, `author:`, `cat:`, `after:` and
+    /// `before:` (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`). Malformed syntax is read as plain words.
+    /// An arXiv id or URL returns that paper alone. Empty: the newest papers.
+    #[param(max_length = 250, example = "spin chain quantum battery")]
+    q: Option<String>,
+    /// Items to return, 1 to 120 (default 50). There is no paging, as on Hugging Face.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 120, example = 20)]
+    limit: Option<String>,
+    /// Ranking: `hybrid` (default: BM25 and embeddings fused by reciprocal rank), `lexical`
+    /// or `semantic`. Without an embedding model every mode is lexical.
+    #[param(pattern = "^(hybrid|lexical|semantic)$")]
+    mode: Option<String>,
+    /// Page number on `/search` (ignored by the API).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 49)]
+    p: Option<String>,
+    /// Only papers by this author (same as `author:` in `q`).
+    #[param(max_length = 100)]
+    author: Option<String>,
+    /// Only papers in this arXiv category (same as `cat:` in `q`).
+    #[param(max_length = 60)]
+    cat: Option<String>,
+    /// Only papers published on or after this day (same as `after:` in `q`).
+    after: Option<String>,
+    /// Only papers published before this day (same as `before:` in `q`).
+    before: Option<String>,
+}
+
+/// One search result as `/api/papers/search` returns it: a DailyPaper with highlights.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HfSearchItem {
+    #[serde(flatten)]
+    item: HfDailyPaper,
+    /// Whether the caller upvoted it (always false: the search is anonymous).
+    upvoted: bool,
+    /// The title as `{"type": "text" | "highlight", "text"}` runs; joined, they are the title.
+    #[schema(value_type = Vec<Object>)]
+    highlighted_title: Vec<Span>,
+    /// The abstract as runs, like `highlightedTitle`.
+    #[schema(value_type = Vec<Object>)]
+    highlighted_summary: Vec<Span>,
+}
+
+/// The query text with the filter fields of the form folded in.
+fn full_query(params: &SearchParams) -> String {
+    let mut q = params.q.clone().unwrap_or_default();
+    let mut add = |field: &str, value: &Option<String>| {
+        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            let v = v.replace('"', "");
+            q.push_str(&format!(" {field}:\"{v}\""));
+        }
+    };
+    add("author", &params.author);
+    add("cat", &params.cat);
+    add("after", &params.after);
+    add("before", &params.before);
+    q
+}
+
+fn check_length(q: &str) -> Result<(), String> {
+    let n = q.chars().count();
+    if n > MAX_QUERY_CHARS {
+        Err(format!(
+            "the query is {n} characters long; the limit is {MAX_QUERY_CHARS}"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn parse_mode(s: Option<&str>) -> Result<Mode, String> {
+    match s {
+        None | Some("") => Ok(Mode::default()),
+        Some(m) => Mode::parse(m).ok_or_else(|| {
+            format!(
+                "unknown mode {:?}: use lexical, semantic or hybrid",
+                m.chars().take(20).collect::<String>()
+            )
+        }),
+    }
+}
+
+/// An arXiv id or URL as the whole query.
+fn as_paper_id(q: &str) -> Option<ArxivId> {
+    let q = q.trim();
+    if q.is_empty() || q.contains(char::is_whitespace) {
+        return None;
+    }
+    ArxivId::parse_lenient(q).ok().or_else(|| {
+        let rest = q
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .strip_prefix("huggingface.co/papers/")?;
+        ArxivId::parse(rest.split(['?', '#']).next()?).ok()
+    })
+}
+
+/// Runs a search and reads the papers of the hits, in rank order.
+async fn run(
+    app: &App,
+    query: ParsedQuery,
+    mode: Mode,
+    offset: usize,
+    limit: usize,
+) -> anyhow::Result<(Results, Vec<Paper>, ParsedQuery)> {
+    app.search.catch_up_if_idle(&app.store).await?;
+    let search = app.search.clone();
+    let (results, query) = tokio::task::spawn_blocking(move || {
+        search
+            .search(&query, mode, offset, limit)
+            .map(|r| (r, query))
+    })
+    .await??;
+    let papers = in_order(app, &results.ids).await?;
+    Ok((results, papers, query))
+}
+
+/// The papers of `ids`, in that order (ids no longer in the store are dropped).
+pub async fn in_order(app: &App, ids: &[String]) -> anyhow::Result<Vec<Paper>> {
+    let mut papers = app.store.papers_by_ids(ids).await?;
+    let rank: std::collections::HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    papers.sort_by_key(|p| rank.get(p.id.as_str()).copied().unwrap_or(usize::MAX));
+    Ok(papers)
+}
+
+/// `GET /api/papers/search?q=&limit=`: DailyPaper items with `highlightedTitle` and
+/// `highlightedSummary`, best first. No paging, as on HF.
+#[utoipa::path(
+    get,
+    path = "/api/papers/search",
+    tag = "papers",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "The best matches, as Hugging Face's `/api/papers/search` returns them.",
+            body = [HfSearchItem]),
+        (status = 400, description = "`q` is over 250 characters, or `limit` or `mode` is invalid.",
+            body = ErrorBody),
+        (status = 500, description = "An internal error (logged; the body says no more).", body = ErrorBody),
+    )
+)]
+pub async fn search_api(
+    State(app): State<App>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let raw = params.q.clone().unwrap_or_default();
+    check_length(&raw).map_err(ApiError::BadRequest)?;
+    let limit = match params.limit.as_deref() {
+        None | Some("") => API_DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=API_MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "invalid limit {:?}: expected a number from 1 to {API_MAX_LIMIT}",
+                    l.chars().take(20).collect::<String>()
+                ))
+            })?,
+    };
+    let mode = parse_mode(params.mode.as_deref()).map_err(ApiError::BadRequest)?;
+    let base = app.config.base_url.as_str().trim_end_matches('/').to_owned();
+    let query = parse(&full_query(&params));
+    if let Some(id) = as_paper_id(&raw) {
+        match app.store.paper(&id).await {
+            Ok(paper) => return Ok(Json(vec![item(&app, &paper, &query, &base)]).into_response()),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(ApiError::Internal(e.into())),
+        }
+    }
+    let (_, papers, query) = run(&app, query, mode, 0, limit).await?;
+    let items: Vec<HfSearchItem> = papers
+        .iter()
+        .map(|p| item(&app, p, &query, &base))
+        .collect();
+    Ok(Json(items).into_response())
+}
+
+fn item(app: &App, paper: &Paper, q: &ParsedQuery, base: &str) -> HfSearchItem {
+    HfSearchItem {
+        item: hf_daily_paper(paper, base),
+        upvoted: false,
+        highlighted_title: app.search.highlight(&paper.title, q),
+        highlighted_summary: app.search.highlight(&paper.summary, q),
+    }
+}
+
+/// A search result on the page.
+pub struct Hit {
+    rank: usize,
+    href: String,
+    title: Vec<Span>,
+    authors: String,
+    snippet: Vec<Span>,
+    published: Option<String>,
+    categories: Vec<String>,
+    upvotes: i64,
+    num_comments: i64,
+}
+
+/// A paper in the related-papers box.
+pub struct RelatedPaper {
+    pub href: String,
+    pub title: String,
+    pub authors: String,
+}
+
+fn author_line(authors: &[String]) -> String {
+    match authors {
+        [] => String::new(),
+        [a] => a.clone(),
+        [a, b] => format!("{a}, {b}"),
+        [a, b, ..] => format!("{a}, {b} et al."),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    nav: &'static str,
+    q: String,
+    author: String,
+    cat: String,
+    after: String,
+    before: String,
+    mode: &'static str,
+    /// Set when the mode asked for could not be used (no model loaded).
+    notice: Option<String>,
+    semantic_available: bool,
+    searched: bool,
+    hits: Vec<Hit>,
+    total: usize,
+    first: usize,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+impl Hit {
+    fn is_highlight(span: &Span) -> bool {
+        span.kind == SpanKind::Highlight
+    }
+}
+
+/// `GET /search?q=&mode=&p=&author=&cat=&after=&before=`
+pub async fn search_page(
+    State(app): State<App>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Response, PageError> {
+    let Query(params) = params.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    let raw = params.q.clone().unwrap_or_default();
+    check_length(&raw).map_err(|m| PageError::BadRequest(format!("Search: {m}.")))?;
+    let mode = parse_mode(params.mode.as_deref()).map_err(PageError::BadRequest)?;
+    let page = match params.p.as_deref() {
+        None | Some("") => 0,
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|p| *p < MAX_PAGE)
+            .ok_or_else(|| PageError::BadRequest(format!("Page {p:?} is not a page number.")))?,
+    };
+    if let Some(id) = as_paper_id(&raw) {
+        match app.store.paper(&id).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/papers/{id}")).into_response()),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let query = parse(&full_query(&params));
+    let semantic_available = app.search.semantic_available();
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut view = SearchPage {
+        nav: "search",
+        q: raw,
+        author: text(&params.author),
+        cat: text(&params.cat),
+        after: text(&params.after),
+        before: text(&params.before),
+        mode: mode.as_str(),
+        notice: None,
+        semantic_available,
+        searched: !query.is_empty(),
+        hits: Vec::new(),
+        total: 0,
+        first: page * PAGE_SIZE + 1,
+        prev_href: None,
+        next_href: None,
+    };
+    if !semantic_available {
+        view.notice = Some(
+            "Semantic search is off (no embedding model is loaded): results are keyword matches only."
+                .into(),
+        );
+    }
+    if view.searched {
+        let (results, papers, query) = run(&app, query, mode, page * PAGE_SIZE, PAGE_SIZE).await?;
+        view.total = results.total;
+        view.hits = papers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Hit {
+                rank: page * PAGE_SIZE + i + 1,
+                href: format!("/papers/{}", p.id),
+                title: app.search.highlight(&p.title, &query),
+                authors: author_line(&p.authors),
+                snippet: window(&app.search.highlight(&p.summary, &query), SNIPPET_CHARS),
+                published: crate::search::index::paper_day(p)
+                    .map(|d| d.format("%b %-d, %Y").to_string()),
+                categories: p.categories.iter().take(3).cloned().collect(),
+                upvotes: p.upvotes,
+                num_comments: p.num_comments,
+            })
+            .collect();
+        let href = |p: usize| {
+            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in [
+                ("q", &view.q),
+                ("author", &view.author),
+                ("cat", &view.cat),
+                ("after", &view.after),
+                ("before", &view.before),
+            ] {
+                if !v.is_empty() {
+                    pairs.append_pair(k, v);
+                }
+            }
+            if mode != Mode::default() {
+                pairs.append_pair("mode", mode.as_str());
+            }
+            if p > 0 {
+                pairs.append_pair("p", &p.to_string());
+            }
+            format!("/search?{}", pairs.finish())
+        };
+        if page > 0 {
+            view.prev_href = Some(href(page - 1));
+        }
+        if (page + 1) * PAGE_SIZE < results.total && page + 1 < MAX_PAGE {
+            view.next_href = Some(href(page + 1));
+        }
+    }
+    let html = view
+        .render()
+        .map_err(|e| PageError::Internal(anyhow::Error::new(e).context("rendering search")))?;
+    Ok(Html(html).into_response())
+}
+
+/// The related-papers box of a paper page: its 5 nearest neighbours.
+pub async fn related_cards(app: &App, id: &ArxivId) -> anyhow::Result<Vec<RelatedPaper>> {
+    let ids = app.search.related(id.as_str(), 5);
+    Ok(in_order(app, &ids)
+        .await?
+        .iter()
+        .map(|p| RelatedPaper {
+            href: format!("/papers/{}", p.id),
+            title: p.title.clone(),
+            authors: author_line(&p.authors),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_urls_are_recognised_and_sentences_are_not() {
+        for q in [
+            "2405.15738",
+            "2405.15738v2",
+            "https://arxiv.org/abs/2405.15738",
+            "arxiv.org/pdf/2405.15738v1",
+            "https://huggingface.co/papers/2405.15738",
+        ] {
+            assert_eq!(as_paper_id(q).unwrap().as_str(), "2405.15738", "{q}");
+        }
+        assert!(as_paper_id("spin chain batteries").is_none());
+        assert!(as_paper_id("").is_none());
+    }
+
+    #[test]
+    fn filters_fold_into_the_query() {
+        let params = SearchParams {
+            q: Some("battery".into()),
+            limit: None,
+            mode: None,
+            p: None,
+            author: Some("Marco \"Polini".into()),
+            cat: Some("quant-ph".into()),
+            after: Some("2020".into()),
+            before: None,
+        };
+        let q = parse(&full_query(&params));
+        assert_eq!(q.terms, ["battery"]);
+        assert_eq!(q.authors, ["Marco Polini"]);
+        assert_eq!(q.categories, ["quant-ph"]);
+        assert!(q.after.is_some());
+    }
+}

@@ -1,0 +1,238 @@
+//! Search: the page, the HF-compatible API, bad queries, incremental indexing, repair, and the
+//! related-papers box.
+
+use std::path::PathBuf;
+
+use paperboy::ingest::{self, Format};
+use paperboy::search::Search;
+use paperboy::store::Store;
+
+use crate::support::{TestApp, hf_daily_fixtures};
+
+const CONVLLAVA: &str = "2405.15738";
+
+fn ids(v: &serde_json::Value) -> Vec<String> {
+    crate::support::ids(v)
+}
+
+#[tokio::test]
+async fn the_api_finds_a_paper_by_title_words_with_highlights() {
+    let t = TestApp::spawn().await;
+    let (status, body) = t
+        .get_json("/api/papers/search?q=hierarchical%20backbones%20visual%20encoder&limit=3")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ids(&body)[0], CONVLLAVA);
+    assert!(ids(&body).len() <= 3);
+    let item = &body[0];
+    let title: String = item["highlightedTitle"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(title, item["title"].as_str().unwrap());
+    assert!(
+        item["highlightedTitle"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["type"] == "highlight" && s["text"] == "Hierarchical")
+    );
+    assert!(item["highlightedSummary"].is_array());
+    assert_eq!(item["upvoted"], false);
+    assert!(item["paper"]["upvotes"].is_i64());
+}
+
+#[tokio::test]
+async fn filters_restrict_results() {
+    let t = TestApp::spawn().await;
+    let (_, all) = t.get_json("/api/papers/search?q=models&limit=120").await;
+    let (_, by_author) = t
+        .get_json("/api/papers/search?q=models%20author:%22Chunjiang%20Ge%22&limit=120")
+        .await;
+    assert!(ids(&all).len() > ids(&by_author).len());
+    assert_eq!(ids(&by_author)[0], CONVLLAVA);
+    let (_, later) = t
+        .get_json("/api/papers/search?q=models%20after:2026&limit=120")
+        .await;
+    assert!(!ids(&later).contains(&CONVLLAVA.to_owned()));
+    let (_, none) = t
+        .get_json("/api/papers/search?q=models%20cat:no-such-category&limit=120")
+        .await;
+    assert_eq!(ids(&none).len(), 0);
+}
+
+#[tokio::test]
+async fn bad_queries_get_sane_answers_never_a_500() {
+    let t = TestApp::spawn().await;
+    let long = "x".repeat(251);
+    let (status, body) = t.get_json(&format!("/api/papers/search?q={long}")).await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("250"));
+    let (status, _) = t.get_text(&format!("/search?q={long}")).await;
+    assert_eq!(status, 400);
+    for (query, why) in [
+        ("limit=121", "limit over 120"),
+        ("limit=0", "limit 0"),
+        ("q=a&mode=fuzzy", "unknown mode"),
+    ] {
+        let (status, body) = t.get_json(&format!("/api/papers/search?{query}")).await;
+        assert_eq!(status, 400, "{why}: {body}");
+        assert!(body["error"].is_string());
+    }
+    for q in [
+        "",
+        "author:%20cat:%20after:%20%22%22",
+        "AND%20OR%20NOT%20()",
+        "%22unclosed%20quote",
+        "after:2024-02-30",
+        "%E6%97%A5%E6%9C%AC%E8%AA%9E%20%F0%9F%9A%80%20%EF%B7%BD%20%D9%85%D8%B1%D8%AD%D8%A8%D8%A7",
+        "%E2%80%8B%E2%80%8B",
+        "***",
+        "author:%22%22",
+        &"%C3%A9".repeat(250),
+    ] {
+        let (status, body) = t
+            .get_json(&format!("/api/papers/search?q={q}&limit=5"))
+            .await;
+        assert_eq!(status, 200, "api q={q}: {body}");
+        assert!(body.is_array());
+        for mode in ["lexical", "semantic", "hybrid"] {
+            let (status, _) = t.get_text(&format!("/search?q={q}&mode={mode}")).await;
+            assert_eq!(status, 200, "page q={q} mode={mode}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_arxiv_id_or_url_jumps_to_the_paper() {
+    let t = TestApp::spawn().await;
+    let res = t
+        .get("/search?q=https%3A%2F%2Farxiv.org%2Fabs%2F2405.15738v2")
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], "/papers/2405.15738");
+    let (status, body) = t.get_json("/api/papers/search?q=2405.15738").await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&body), [CONVLLAVA]);
+}
+
+#[tokio::test]
+async fn the_page_shows_highlighted_results_counts_and_the_lexical_only_notice() {
+    let t = TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "off")]).await;
+    let (status, html) = t.get_text("/search?q=visual+encoder").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<mark>"), "{html}");
+    assert!(html.contains("/papers/2405.15738"));
+    assert!(html.contains("Semantic search is off"));
+    assert!(html.contains("upvotes"));
+    // Paging: a broad query has a second page.
+    let (_, html) = t.get_text("/search?q=model").await;
+    assert!(html.contains("rel=\"next\""), "no next page");
+    let (status, html) = t.get_text("/search?q=model&p=1").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Results 21–"));
+}
+
+fn write_jsonl(dir: &std::path::Path, id: &str, title: &str) -> PathBuf {
+    let path = dir.join(format!("{id}.jsonl"));
+    let line = serde_json::json!({
+        "id": id,
+        "title": title,
+        "abstract": "We extract work from a chain of spins coupled to a charger.",
+        "authors": ["Ada Quokka"],
+        "categories": ["quant-ph"],
+        "published": "2025-03-04T00:00:00Z",
+    });
+    std::fs::write(&path, format!("{line}\n")).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn an_import_is_searchable_at_once() {
+    let t = TestApp::spawn().await;
+    let (_, before) = t.get_json("/api/papers/search?q=quokka").await;
+    assert!(ids(&before).is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_jsonl(dir.path(), "2503.99999", "Ergotropy of Quokka spin-chain batteries");
+    ingest::import_paths(&t.app.store, &[file], Format::Auto, false, |p| panic!("{p}"))
+        .await
+        .unwrap();
+    let (_, after) = t.get_json("/api/papers/search?q=quokka").await;
+    assert_eq!(ids(&after), ["2503.99999"]);
+    let (_, by_author) = t.get_json("/api/papers/search?q=author:quokka").await;
+    assert_eq!(ids(&by_author), ["2503.99999"]);
+}
+
+#[tokio::test]
+async fn a_deleted_index_is_rebuilt_and_a_stale_one_catches_up() {
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&data.path().join("paperboy.db")).await.unwrap();
+    ingest::import_paths(&store, &[hf_daily_fixtures()], Format::Auto, false, |p| panic!("{p}"))
+        .await
+        .unwrap();
+    let dir = data.path().join("search");
+    let count = |s: &Search| {
+        let q = paperboy::search::query::parse("models");
+        s.lexical().search(&q, 0, 10).unwrap().1
+    };
+    let first = {
+        let search = Search::open(&dir, None).unwrap();
+        let done = search.catch_up(&store).await.unwrap();
+        assert!(done.indexed > 30);
+        count(&search)
+    };
+    std::fs::remove_dir_all(&dir).unwrap();
+    let search = Search::open(&dir, None).unwrap();
+    assert_eq!(search.lexical().watermark(), 0);
+    assert_eq!(search.lexical().num_docs(), 0);
+    search.catch_up(&store).await.unwrap();
+    assert_eq!(count(&search), first);
+    drop(search);
+    // Behind: a paper imported while no index was open is picked up on the next open.
+    let extra = tempfile::tempdir().unwrap();
+    let file = write_jsonl(extra.path(), "2503.99998", "Quokka engines");
+    ingest::import_paths(&store, &[file], Format::Auto, false, |p| panic!("{p}"))
+        .await
+        .unwrap();
+    let search = Search::open(&dir, None).unwrap();
+    assert!(search.lexical().watermark() > 0, "the watermark survives a reopen");
+    let done = search.catch_up(&store).await.unwrap();
+    assert_eq!(done.indexed, 1);
+    assert_eq!(search.lexical().watermark(), store.paper_change_seq().await.unwrap());
+}
+
+#[tokio::test]
+async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
+    let t = TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")])
+        .await;
+    t.app.search.catch_up(&t.app.store).await.unwrap();
+    let n = t
+        .app
+        .search
+        .embed_missing(&t.app.store, |_, _| {})
+        .await
+        .unwrap();
+    assert!(n > 30);
+    let (status, html) = t.get_text(&format!("/papers/{CONVLLAVA}")).await;
+    assert_eq!(status, 200);
+    let related = html
+        .split("<section class=\"related\">")
+        .nth(1)
+        .expect("a related-papers box")
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert_eq!(related.matches("<li>").count(), 5, "{related}");
+    assert!(!related.contains(&format!("/papers/{CONVLLAVA}\"")));
+    for mode in ["semantic", "hybrid", "lexical"] {
+        let (status, body) = t
+            .get_json(&format!("/api/papers/search?q=multimodal%20visual%20encoder&mode={mode}&limit=10"))
+            .await;
+        assert_eq!(status, 200);
+        assert!(ids(&body).contains(&CONVLLAVA.to_owned()), "{mode}");
+    }
+    let (_, html) = t.get_text("/search?q=visual+encoder").await;
+    assert!(!html.contains("Semantic search is off"));
+}
