@@ -26,6 +26,8 @@ pub struct Config {
     pub arxiv: ArxivConfig,
     pub harvest: HarvestConfig,
     pub search: SearchConfig,
+    /// The rules for papers members submit to the feed.
+    pub submissions: crate::domain::member::SubmissionRules,
 }
 
 /// Which sentence-embedding model semantic search uses.
@@ -162,6 +164,9 @@ struct FileConfig {
     fetch_model: Option<bool>,
     python: Option<String>,
     embed_threads: Option<u32>,
+    submit_window_days: Option<i64>,
+    submit_per_day: Option<i64>,
+    submit_on_weekends: Option<bool>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -340,7 +345,14 @@ impl Config {
         )?
         .map(|n| n.min(256.0) as usize)
         .unwrap_or(0);
+        let submissions = load_submission_rules(
+            &source,
+            file.submit_window_days,
+            file.submit_per_day,
+            file.submit_on_weekends,
+        )?;
         Ok(Config {
+            submissions,
             search: SearchConfig {
                 embedder,
                 model_dir,
@@ -455,6 +467,53 @@ fn parse_base_url(v: &str) -> anyhow::Result<Url> {
     let url = Url::parse(v).map_err(|e| anyhow!("{v:?} is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         bail!("{v:?} must be an http(s) URL with a host");
+/// The submission rules: `submit_window_days`, `submit_per_day`, `submit_on_weekends`.
+fn load_submission_rules(
+    source: &Source<'_>,
+    file_window: Option<i64>,
+    file_per_day: Option<i64>,
+    file_weekends: Option<bool>,
+) -> anyhow::Result<crate::domain::member::SubmissionRules> {
+    let defaults = crate::domain::member::SubmissionRules::default();
+    let count = |var: &str, key: &str, from_file: Option<i64>, default: i64| {
+        match source(None, var, from_file.map(|n| n.to_string())) {
+            Some((v, from)) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| anyhow!("{from}: {key}: {v:?} is not a whole number, 1 or more")),
+            None => Ok(default),
+        }
+    };
+    let allow_weekends = match source(
+        None,
+        "PAPERBOY_SUBMIT_ON_WEEKENDS",
+        file_weekends.map(|b| b.to_string()),
+    ) {
+        Some((v, from)) => match v.as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => bail!("{from}: submit_on_weekends: {v:?} is not true or false"),
+        },
+        None => defaults.allow_weekends,
+    };
+    Ok(crate::domain::member::SubmissionRules {
+        window_days: count(
+            "PAPERBOY_SUBMIT_WINDOW_DAYS",
+            "submit_window_days",
+            file_window,
+            defaults.window_days,
+        )?,
+        per_member_per_day: count(
+            "PAPERBOY_SUBMIT_PER_DAY",
+            "submit_per_day",
+            file_per_day,
+            defaults.per_member_per_day,
+        )?,
+        allow_weekends,
+    })
+}
+
     }
     Ok(url)
 }

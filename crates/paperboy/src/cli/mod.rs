@@ -7,6 +7,7 @@ mod embed;
 mod import;
 mod reindex;
 mod serve;
+mod member;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,12 @@ enum Command {
 
 impl Cli {
     fn overrides(&self) -> Overrides {
+    /// Member accounts: `member add EMAIL [--admin]`.
+    Member(member::MemberArgs),
+    /// Personal API tokens: `token create EMAIL` prints a new token.
+    Token(member::TokenArgs),
+    /// Admins: `admin grant EMAIL`.
+    Admin(member::AdminArgs),
         Overrides {
             config_file: self.config.clone(),
             data_dir: self.data_dir.clone(),
@@ -75,6 +82,31 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Embed(args) => {
             load(overrides.clone(), None)
                 .and_then_async(|c| embed::run(c, args))
+        Command::Member(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| member::run_member(c, args))
+                .await
+        }
+        Command::Token(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| member::run_token(c, args))
+                .await
+        }
+        Command::Admin(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| member::run_admin(c, args))
+                .await
+        }
+        Command::Import(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| import::run(c, args))
+                .await
+        }
+        Command::Harvest(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| harvest::run(c, args))
+                .await
+        }
                 .await
         }
         Command::Import(args) => {

@@ -4,6 +4,7 @@
 //! everything is unit-testable with plain values.
 
 pub mod export;
+pub mod member;
 pub mod merge;
 pub mod paper;
 pub mod period;

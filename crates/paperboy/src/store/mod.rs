@@ -7,10 +7,12 @@
 //! backend; PostgreSQL joins as a second variant with its own migrations folder, and the store
 //! test suite (`tests.rs`) runs against every variant.
 
+pub mod community;
 pub mod harvest;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod members;
 pub mod search;
 mod sqlite;
 #[cfg(test)]

@@ -155,6 +155,7 @@ fn parse_request(
 )]
 pub async fn daily_papers(
     State(app): State<App>,
+    request_headers: HeaderMap,
     params: Result<Query<DailyPapersParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
@@ -187,7 +188,13 @@ pub async fn daily_papers(
         };
         feed::list(&app, &query).await?
     };
-    let items: Vec<_> = papers.iter().map(|p| hf_daily_paper(p, &base)).collect();
+    let mut items: Vec<_> = papers.iter().map(|p| hf_daily_paper(p, &base)).collect();
+    if let Some(viewer) = super::api_write::viewer(&app, &request_headers).await? {
+        let voted = super::community::upvoted_set(&app, &viewer, &papers).await?;
+        for (item, paper) in items.iter_mut().zip(&papers) {
+            item.set_upvoted(voted.contains(paper.id.as_str()));
+        }
+    }
     let mut headers = HeaderMap::new();
     if items.len() as u32 == req.limit {
         let next = next_link(&app, &params, req.page + 1);
@@ -235,16 +242,25 @@ fn next_link(app: &App, params: &DailyPapersParams, page: u32) -> String {
 )]
 pub async fn paper_info(
     State(app): State<App>,
+    request_headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound("Paper not found".into());
     let Path(id) = id.map_err(|_| not_found())?;
+    if let Some(allow) = super::api_write::action_methods(&id) {
+        return Ok(super::community::method_not_allowed(allow));
+    }
     let id = ArxivId::parse_lenient(&id).map_err(|_| not_found())?;
     let paper = app.store.paper(&id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),
         other => other.into(),
     })?;
-    Ok(Json(hf_paper_info(&paper, &app.config.absolute_url(""))).into_response())
+    let mut info = hf_paper_info(&paper, &app.config.absolute_url(""));
+    if let Some(viewer) = super::api_write::viewer(&app, &request_headers).await? {
+        let voted = super::community::upvoted_set(&app, &viewer, std::slice::from_ref(&paper)).await?;
+        info.set_upvoted(!voted.is_empty());
+    }
+    Ok(Json(info).into_response())
 }
 
 /// `GET /papers/{id}.md`: the paper as Markdown (what `read_paper` fetches).

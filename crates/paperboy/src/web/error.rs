@@ -24,6 +24,9 @@ pub enum PageError {
     Forbidden(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A rate limit was hit; the value is how long until the next try may succeed.
+    #[error("too many requests")]
+    TooManyRequests(std::time::Duration),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -35,6 +38,21 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// No valid API token was given.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The request was understood but a rule refused it.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Something the request needs (arXiv) could not be reached.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("too many requests")]
+    TooManyRequests(std::time::Duration),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -67,6 +85,20 @@ impl IntoResponse for PageError {
                 "That request doesn't look right",
                 m,
             ),
+            PageError::TooManyRequests(wait) => {
+                let page = ErrorPage::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Slow down a little",
+                    "Too many requests. Please try again in a moment.",
+                );
+                let body = askama::Template::render(&page).unwrap_or_default();
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, retry_after(wait))],
+                    Html(body),
+                )
+                    .into_response();
+            }
             PageError::Internal(err) => {
                 // Logged here, never shown: the cause may hold paths or SQL.
                 tracing::error!(error = ?err, "page request failed");
@@ -93,6 +125,21 @@ impl IntoResponse for ApiError {
         let (status, message) = match self {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
+            ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
+            ApiError::TooManyRequests(wait) => {
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, retry_after(wait))],
+                    Json(ErrorBody {
+                        error: "Too many requests".into(),
+                    }),
+                )
+                    .into_response();
+            }
             ApiError::Internal(err) => {
                 tracing::error!(error = ?err, "api request failed");
                 (
@@ -103,4 +150,9 @@ impl IntoResponse for ApiError {
         };
         (status, Json(ErrorBody { error: message })).into_response()
     }
+}
+
+/// A `Retry-After` value in whole seconds, at least 1.
+fn retry_after(wait: std::time::Duration) -> String {
+    wait.as_secs().max(1).to_string()
 }

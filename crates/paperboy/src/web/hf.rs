@@ -86,6 +86,10 @@ pub struct HfDailyPaper {
     #[serde(skip_serializing_if = "Option::is_none")]
     submitted_by: Option<HfUser>,
     is_author_participating: bool,
+    /// Paperboy's own: whether the viewer (API token or session) has upvoted the paper; absent
+    /// for anonymous requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upvoted: Option<bool>,
     // Copies of nested fields: `huggingface_hub` drops everything under `paper` except a few
     // keys, so top-level copies are how its users see them.
     upvotes: i64,
@@ -106,6 +110,9 @@ pub struct HfPaperInfo {
     #[serde(flatten)]
     paper: HfPaper,
     num_comments: i64,
+    /// Paperboy's own: whether the viewer has upvoted the paper; absent when anonymous.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upvoted: Option<bool>,
     categories: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     comments: Option<String>,
@@ -191,6 +198,7 @@ pub fn hf_daily_paper(paper: &Paper, base_url: &str) -> HfDailyPaper {
             .and_then(|f| f.submitter.as_ref())
             .map(|s| user(s, base_url)),
         is_author_participating: false,
+        upvoted: None,
         upvotes: paper.upvotes,
         github_repo: paper.github_repo.clone(),
         project_page: paper.project_page.clone(),
@@ -200,10 +208,25 @@ pub fn hf_daily_paper(paper: &Paper, base_url: &str) -> HfDailyPaper {
     }
 }
 
+impl HfDailyPaper {
+    /// Sets the viewer's `upvoted` flag.
+    pub fn set_upvoted(&mut self, upvoted: bool) {
+        self.upvoted = Some(upvoted);
+    }
+}
+
+impl HfPaperInfo {
+    /// Sets the viewer's `upvoted` flag.
+    pub fn set_upvoted(&mut self, upvoted: bool) {
+        self.upvoted = Some(upvoted);
+    }
+}
+
 pub fn hf_paper_info(paper: &Paper, base_url: &str) -> HfPaperInfo {
     HfPaperInfo {
         paper: hf_paper(paper, base_url),
         num_comments: paper.num_comments,
+        upvoted: None,
         categories: paper.categories.clone(),
         comments: paper.comments.clone(),
         journal_ref: paper.journal_ref.clone(),

@@ -2,16 +2,22 @@
 //!
 //! **Invariant:** axum types do not leave `web/`; handlers translate to and from domain types.
 
+pub mod account;
+pub mod admin;
 pub mod api;
+pub mod api_write;
 pub mod assets;
+pub mod community;
 pub mod error;
 pub mod feed;
 pub mod feeds;
 pub mod hf;
+pub mod login;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod rate_limit;
+pub mod session;
 pub mod search;
 pub mod subscribe;
 
@@ -20,7 +26,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -42,9 +48,28 @@ pub fn router(app: App) -> Router {
         .route("/papers/date/{date}", get(pages::day))
         .route("/papers/week/{week}", get(pages::week))
         .route("/papers/month/{month}", get(pages::month))
-        .route("/papers/{*id}", get(pages::paper))
+        // `{id}/upvote`, `{id}/save` and `{id}/comments` share the catch-all (old-style ids hold
+        // a slash); `community::paper_action` takes the POSTs, and a GET on them gets 405.
+        .route("/papers/{*id}", get(pages::paper).post(community::paper_action))
         .route("/trending", get(pages::trending))
         .route("/about", get(pages::about))
+        // Members (see `login`, `community`, `account`, `admin`): unsafe methods only, so a GET
+        // on any of these mutating routes gets 405.
+        .route("/login", get(login::login_form).post(login::request_link))
+        .route("/login/confirm", get(login::confirm_page).post(login::confirm))
+        .route("/logout", post(login::logout))
+        .route("/comments/{id}/edit", post(community::edit_comment))
+        .route("/comments/{id}/delete", post(community::delete_comment))
+        .route("/saved", get(community::saved))
+        .route("/submit", get(community::submit_form).post(community::submit))
+        .route("/settings", get(account::settings))
+        .route("/settings/profile", post(account::save_profile))
+        .route("/settings/tokens", post(account::create_api_token))
+        .route("/settings/tokens/{id}/revoke", post(account::revoke_api_token))
+        .route("/admin", get(admin::admin))
+        .route("/admin/papers/hide", post(admin::hide_paper))
+        .route("/admin/comments/{id}/hide", post(admin::hide_comment))
+        .route("/admin/members/{id}/ban", post(admin::ban_member))
         .route("/search", get(search::search_page))
         .route("/subscribe", get(subscribe::subscribe_form).post(subscribe::subscribe))
         .route("/subscribe/confirm", get(subscribe::confirm_page).post(subscribe::confirm))
@@ -59,8 +84,15 @@ pub fn router(app: App) -> Router {
         .route("/papers/month/{month}/{file}", get(feeds::month))
         .route("/trending/{file}", get(feeds::trending))
         .route("/api/daily_papers", get(api::daily_papers))
+        .route("/api/papers/submit", post(api_write::submit))
         .route("/api/papers/search", get(search::search_api))
-        .route("/api/papers/{*id}", get(api::paper_info))
+        // POST/DELETE `{id}/upvote` and POST `{id}/comment` (see `api_write::paper_action`).
+        .route(
+            "/api/papers/{*id}",
+            get(api::paper_info)
+                .post(api_write::paper_action)
+                .delete(api_write::paper_action),
+        )
         .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/{*rest}", any(api::unknown_endpoint))
         .merge(openapi::swagger_ui())
@@ -68,6 +100,7 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), session::load))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             metrics::track,

@@ -13,7 +13,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::api;
+use super::{api, api_write};
 use super::error::ErrorBody;
 
 /// The document: every path, the schemas they use (collected from the paths), and the tags.
@@ -32,15 +32,35 @@ use super::error::ErrorBody;
         api::paper_info,
         api::paper_markdown,
         super::search::search_api,
+        api_write::upvote,
+        api_write::unvote,
+        api_write::submit,
+        api_write::comment,
         openapi_json
     ),
     components(schemas(ErrorBody)),
+    modifiers(&BearerToken),
     tags(
         (name = "papers", description = "Papers and the daily feed, Hugging Face-compatible."),
+        (name = "members", description = "Writes by members, with a personal API token from /settings (`Authorization: Bearer pb_…`)."),
         (name = "meta", description = "This document.")
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `token` security scheme: a personal API token as a bearer token.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// `GET /api/openapi.json`: this document.
 #[utoipa::path(
@@ -152,10 +172,12 @@ mod tests {
             doc["openapi"]
         );
         for (path, item) in doc["paths"].as_object().unwrap() {
-            for (status, response) in item["get"]["responses"].as_object().unwrap() {
-                if status.starts_with('4') || status.starts_with('5') {
-                    let content = response["content"].as_object().unwrap();
-                    assert!(!content.is_empty(), "{path} {status} has no content");
+            for (method, operation) in item.as_object().unwrap() {
+                for (status, response) in operation["responses"].as_object().unwrap() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        let content = response["content"].as_object().unwrap();
+                        assert!(!content.is_empty(), "{method} {path} {status} has no content");
+                    }
                 }
             }
         }

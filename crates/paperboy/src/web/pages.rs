@@ -34,30 +34,36 @@ fn render(template: &impl Template) -> PageResult {
 
 /// One paper in a list.
 pub struct Card {
-    rank: usize,
-    href: String,
-    title: String,
-    authors: String,
-    summary: String,
-    upvotes: i64,
-    published: Option<String>,
-    submitter: Option<Submitter>,
-    hot_score: Option<String>,
-    categories: Vec<String>,
-    code_url: Option<String>,
-    project_url: Option<String>,
-    num_comments: i64,
+    pub(crate) rank: usize,
+    pub(crate) href: String,
+    /// The paper id as one path segment (old-style ids have their slash encoded).
+    pub(crate) id_segment: String,
+    pub(crate) title: String,
+    pub(crate) authors: String,
+    pub(crate) summary: String,
+    pub(crate) upvotes: i64,
+    /// Whether the viewer has upvoted it.
+    pub(crate) upvoted: bool,
+    pub(crate) published: Option<String>,
+    pub(crate) submitter: Option<Submitter>,
+    pub(crate) hot_score: Option<String>,
+    pub(crate) categories: Vec<String>,
+    pub(crate) code_url: Option<String>,
+    pub(crate) project_url: Option<String>,
+    pub(crate) num_comments: i64,
 }
 
 impl Card {
-    fn new(rank: usize, paper: &Paper, hot: Option<f64>) -> Card {
+    pub(crate) fn new(rank: usize, paper: &Paper, hot: Option<f64>) -> Card {
         Card {
             rank,
             href: format!("/papers/{}", paper.id),
+            id_segment: super::community::id_segment(&paper.id),
             title: paper.title.clone(),
             authors: author_line(&paper.authors),
             summary: paper.summary.clone(),
             upvotes: paper.upvotes,
+            upvoted: false,
             published: paper.published_at.map(human_date),
             submitter: paper.feed.as_ref().and_then(|f| f.submitter.clone()),
             hot_score: hot.map(|s| format!("{s:.4}")),
@@ -244,11 +250,12 @@ async fn period_page(app: &App, period: Period, view: ViewParams, is_home: bool)
     let more = papers.len() > PAGE_SIZE as usize;
     papers.truncate(PAGE_SIZE as usize);
     let first_rank = (view.page * PAGE_SIZE) as usize;
-    let cards = papers
+    let mut cards: Vec<Card> = papers
         .iter()
         .enumerate()
         .map(|(i, p)| Card::new(first_rank + i + 1, p, None))
         .collect();
+    super::community::mark_upvoted(app, &papers, &mut cards).await?;
     let path = period.path();
     let before = app
         .store
@@ -328,11 +335,13 @@ impl MonthOf for Period {
 /// `/trending`: the hot ranking of the last seven days.
 pub async fn trending(State(app): State<App>) -> PageResult {
     let hot = feed::hot_papers(&app, None, 0, 100).await?;
-    let cards = hot
+    let mut cards: Vec<Card> = hot
         .iter()
         .enumerate()
         .map(|(i, h)| Card::new(i + 1, &h.paper, Some(h.score)))
         .collect();
+    let papers: Vec<Paper> = hot.iter().map(|h| h.paper.clone()).collect();
+    super::community::mark_upvoted(&app, &papers, &mut cards).await?;
     render(&FeedPage {
         nav: "trending",
         heading: "Trending".into(),
@@ -372,6 +381,8 @@ pub struct PaperPage {
     latest_version: Option<u32>,
     bibtex: String,
     share_url: String,
+    /// Votes, saves and comments, for the viewer.
+    community: super::community::PaperCommunity,
     /// The nearest papers by embedding (empty without a model).
     related: Vec<super::search::RelatedPaper>,
 }
@@ -380,6 +391,9 @@ pub struct PaperPage {
 pub async fn paper(State(app): State<App>, Path(rest): Path<String>) -> PageResult {
     if let Some(id) = rest.strip_suffix(".md") {
         return Ok(super::api::paper_markdown(&app, id).await);
+    }
+    if super::community::is_action_path(&rest) {
+        return Ok(super::community::method_not_allowed("POST"));
     }
     let not_found = || {
         PageError::NotFound(format!(
@@ -411,6 +425,7 @@ pub async fn paper(State(app): State<App>, Path(rest): Path<String>) -> PageResu
         latest_version: paper.latest_version(),
         bibtex: bibtex(&paper),
         share_url: app.config.absolute_url(&format!("/papers/{}", paper.id)),
+        community: super::community::paper_community(&app, &paper).await?,
         related: super::search::related_cards(&app, &paper.id).await?,
         daily,
         p: paper,

@@ -49,6 +49,16 @@ pub struct RateLimits {
     pub subscribe_per_ip: RateLimiter,
     /// Subscribe requests per email address.
     pub subscribe_per_address: RateLimiter,
+    /// Login-link requests per client IP.
+    pub login_per_ip: RateLimiter,
+    /// Login-link requests per email address: caps the mail one victim can be sent.
+    pub login_per_address: RateLimiter,
+    /// Paper submissions per member (the daily quota is a separate, stored rule).
+    pub submit_per_member: RateLimiter,
+    /// Upvotes and saves per member.
+    pub vote_per_member: RateLimiter,
+    /// New and edited comments per member.
+    pub comment_per_member: RateLimiter,
 }
 
 impl Default for RateLimits {
@@ -56,6 +66,11 @@ impl Default for RateLimits {
         RateLimits {
             subscribe_per_ip: RateLimiter::new(10, Duration::from_secs(3600)),
             subscribe_per_address: RateLimiter::new(5, Duration::from_secs(3600)),
+            login_per_ip: RateLimiter::new(20, Duration::from_secs(3600)),
+            login_per_address: RateLimiter::new(5, Duration::from_secs(3600)),
+            submit_per_member: RateLimiter::new(10, Duration::from_secs(600)),
+            vote_per_member: RateLimiter::new(300, Duration::from_secs(60)),
+            comment_per_member: RateLimiter::new(10, Duration::from_secs(60)),
         }
     }
 }

@@ -13,3 +13,5 @@ mod openapi;
 mod pages;
 mod search;
 mod support;
+mod members;
+mod members_browser;

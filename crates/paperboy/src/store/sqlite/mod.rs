@@ -10,10 +10,12 @@
 //! - Writes go through one connection and open with `BEGIN IMMEDIATE`, so a transaction never
 //!   has to upgrade a read lock, and `SQLITE_BUSY` cannot reach a user from inside the process.
 
+mod community;
 mod harvest;
 mod import;
 mod jobs;
 mod mail;
+mod members;
 mod papers;
 mod search;
 

@@ -14,6 +14,14 @@ use crate::store::{FeedOrder, FeedQuery, Result, StoreCounts, StoreError, WriteC
 
 pub(super) const PAPER_COLUMNS: &str = "p.paper_id, p.title, p.summary, p.authors, p.categories, p.comments, \
     p.journal_ref, p.doi, p.license, p.published_at, p.updated_at, p.github_repo, p.project_page, \
+    p.ai_summary, p.ai_keywords, p.upvotes + p.member_upvotes AS upvotes, \
+    p.num_comments + p.member_comments AS num_comments, p.daily_date, p.submitted_at, \
+    p.feed_position, p.source_as_of, a.username, a.fullname, a.avatar_url";
+
+/// The columns as imports merge them: the imported counts alone, without member activity
+/// (`member_upvotes`, `member_comments`), which merges must never overwrite.
+const STORED_COLUMNS: &str = "p.paper_id, p.title, p.summary, p.authors, p.categories, p.comments, \
+    p.journal_ref, p.doi, p.license, p.published_at, p.updated_at, p.github_repo, p.project_page, \
     p.ai_summary, p.ai_keywords, p.upvotes, p.num_comments, p.daily_date, p.submitted_at, \
     p.feed_position, p.source_as_of, a.username, a.fullname, a.avatar_url";
 
@@ -56,7 +64,7 @@ impl SqliteStore {
     pub async fn feed(&self, query: &FeedQuery) -> Result<Vec<Paper>> {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
             "SELECT {PAPER_COLUMNS} FROM paper p LEFT JOIN account a ON a.account_id = p.submitter_id \
-             WHERE p.daily_date IS NOT NULL"
+             WHERE p.daily_date IS NOT NULL AND p.hidden_at IS NULL"
         ));
         if let Some(period) = query.period {
             qb.push(" AND p.daily_date >= ")
@@ -69,13 +77,15 @@ impl SqliteStore {
         }
         qb.push(match query.order {
             FeedOrder::Upvotes => {
-                " ORDER BY p.upvotes DESC, p.daily_date ASC, p.feed_position ASC, p.paper_id ASC"
+                " ORDER BY p.upvotes + p.member_upvotes DESC, p.daily_date ASC, p.feed_position ASC, \
+                 p.paper_id ASC"
             }
             FeedOrder::Published => {
                 " ORDER BY p.published_at IS NULL, p.published_at DESC, p.paper_id DESC"
             }
             FeedOrder::Latest => {
-                " ORDER BY p.daily_date DESC, p.upvotes DESC, p.feed_position ASC, p.paper_id ASC"
+                " ORDER BY p.daily_date DESC, p.upvotes + p.member_upvotes DESC, p.feed_position ASC, \
+                 p.paper_id ASC"
             }
         });
         qb.push(" LIMIT ")
@@ -95,7 +105,7 @@ impl SqliteStore {
     pub async fn submitted_since(&self, since: DateTime<Utc>) -> Result<Vec<Paper>> {
         let sql = format!(
             "SELECT {PAPER_COLUMNS} FROM paper p LEFT JOIN account a ON a.account_id = p.submitter_id \
-             WHERE p.submitted_at >= ? ORDER BY p.submitted_at DESC"
+             WHERE p.submitted_at >= ? AND p.hidden_at IS NULL ORDER BY p.submitted_at DESC"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(time_text(since))
@@ -225,7 +235,7 @@ async fn load_observed(
     // SQLite allows 32766 bound parameters; stay well below.
     for chunk in ids.chunks(5000) {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "SELECT {PAPER_COLUMNS} FROM paper p LEFT JOIN account a ON a.account_id = p.submitter_id \
+            "SELECT {STORED_COLUMNS} FROM paper p LEFT JOIN account a ON a.account_id = p.submitter_id \
              WHERE p.paper_id IN ("
         ));
         let mut sep = qb.separated(", ");
@@ -269,7 +279,7 @@ async fn load_observed(
     Ok(out)
 }
 
-async fn next_change_seq(tx: &mut Transaction<'static, Sqlite>) -> Result<i64> {
+pub(super) async fn next_change_seq(tx: &mut Transaction<'static, Sqlite>) -> Result<i64> {
     let seq: i64 = sqlx::query_scalar(
         "UPDATE counter SET value = value + 1 WHERE name = 'paper_change_seq' RETURNING value",
     )

@@ -1,0 +1,574 @@
+//! What members do on pages: upvote, save, comment, submit, and the /saved reading list.
+//!
+//! Every handler here is an unsafe method behind [`session::check_unsafe`] (same origin plus
+//! the session's CSRF token). The forms work without JavaScript (a 303 back to the page they
+//! came from); `static/js/members.js` sends the same forms with `Accept: application/json` and
+//! updates the page in place.
+
+use std::collections::HashSet;
+
+use askama::Template;
+use axum::Form;
+use axum::Json;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::TimeZone as _;
+use serde::Deserialize;
+
+use super::error::PageError;
+use super::login::html;
+use super::pages::Card;
+use super::session::{self, Refused, Viewer};
+use crate::app::App;
+use crate::domain::member::{Member, Refusal, check_submission, comment_html};
+use crate::domain::{ArxivId, Paper};
+use crate::store::StoreError;
+use crate::store::community::{Comment, SubmitOutcome};
+
+type PageResult = Result<Response, PageError>;
+
+/// Longest comment accepted, in characters.
+pub const MAX_COMMENT_CHARS: usize = 10_000;
+
+/// A paper id as one URL path segment: old-style ids (`hep-th/9901001`) have their slash
+/// percent-encoded, so `/papers/{id}/upvote` routes every id.
+pub fn id_segment(id: &ArxivId) -> String {
+    id.as_str().replace('/', "%2F")
+}
+
+fn parse_id(raw: &str) -> Result<ArxivId, PageError> {
+    ArxivId::parse(raw).map_err(|_| PageError::NotFound("There is no such paper here.".into()))
+}
+
+/// Sets `upvoted` on the cards of `papers` (same order) for the viewer, if any.
+pub async fn mark_upvoted(app: &App, papers: &[Paper], cards: &mut [Card]) -> Result<(), PageError> {
+    let Some(viewer) = session::current() else {
+        return Ok(());
+    };
+    let ids: Vec<ArxivId> = papers.iter().map(|p| p.id.clone()).collect();
+    let voted = app
+        .store
+        .upvoted_among(viewer.member.account_id, &ids)
+        .await?;
+    for (card, paper) in cards.iter_mut().zip(papers) {
+        card.upvoted = voted.contains(paper.id.as_str());
+    }
+    Ok(())
+}
+
+/// Upvoted paper ids of the member among `papers`, for the API's `upvoted` flag.
+pub async fn upvoted_set(app: &App, member: &Member, papers: &[Paper]) -> Result<HashSet<String>, StoreError> {
+    let ids: Vec<ArxivId> = papers.iter().map(|p| p.id.clone()).collect();
+    app.store.upvoted_among(member.account_id, &ids).await
+}
+
+/// A comment as the paper page shows it.
+pub struct CommentView {
+    pub id: i64,
+    pub username: String,
+    pub fullname: String,
+    /// Sanitised HTML (see `domain::member::comment_html`).
+    pub html: String,
+    pub body: String,
+    pub created: String,
+    pub edited: bool,
+    pub hidden: bool,
+    /// The viewer wrote it, so may edit and delete it.
+    pub own: bool,
+}
+
+impl CommentView {
+    fn new(c: Comment, viewer: Option<&Viewer>) -> CommentView {
+        CommentView {
+            id: c.id,
+            html: comment_html(&c.body),
+            own: viewer.is_some_and(|v| v.member.account_id == c.account_id),
+            username: c.username,
+            fullname: c.fullname,
+            body: c.body,
+            created: c.created_at.format("%b %-d, %Y %H:%M UTC").to_string(),
+            edited: c.edited,
+            hidden: c.hidden,
+        }
+    }
+}
+
+/// The member side of a paper page.
+pub struct PaperCommunity {
+    pub id_segment: String,
+    pub logged_in: bool,
+    pub is_admin: bool,
+    pub upvoted: bool,
+    pub saved: bool,
+    pub upvoters: Vec<(String, String)>,
+    pub comments: Vec<CommentView>,
+}
+
+pub async fn paper_community(app: &App, paper: &Paper) -> Result<PaperCommunity, PageError> {
+    let viewer = session::current();
+    let is_admin = viewer.as_ref().is_some_and(|v| v.member.is_admin);
+    let (upvoted, saved) = match &viewer {
+        Some(v) => {
+            let ids = [paper.id.clone()];
+            (
+                !app.store.upvoted_among(v.member.account_id, &ids).await?.is_empty(),
+                !app.store.saved_among(v.member.account_id, &ids).await?.is_empty(),
+            )
+        }
+        None => (false, false),
+    };
+    let comments = app
+        .store
+        .comments(&paper.id, is_admin)
+        .await?
+        .into_iter()
+        .map(|c| CommentView::new(c, viewer.as_ref()))
+        .collect();
+    Ok(PaperCommunity {
+        id_segment: id_segment(&paper.id),
+        logged_in: viewer.is_some(),
+        is_admin,
+        upvoted,
+        saved,
+        upvoters: app.store.upvoters(&paper.id, 200).await?,
+        comments,
+    })
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// Checks an unsafe form request; Err is the response to send instead.
+pub(super) fn guard(app: &App, headers: &HeaderMap, csrf: &str) -> Result<Viewer, Response> {
+    match session::check_unsafe(app, headers, csrf) {
+        Ok(v) => Ok(v),
+        Err(Refused::Forged) => Err(PageError::Forbidden(
+            "This form was sent from another site, or the page was too old. Reload it and try again."
+                .into(),
+        )
+        .into_response()),
+        Err(Refused::LoggedOut) if wants_json(headers) => Err((
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"error": "Log in first", "login": "/login"})),
+        )
+            .into_response()),
+        Err(Refused::LoggedOut) => Err(Redirect::to("/login").into_response()),
+    }
+}
+
+/// Where a form goes back to: the page it was on (same-origin `Referer`), else `fallback`.
+fn back(app: &App, headers: &HeaderMap, fallback: &str) -> Response {
+    let site = app.config.base_url.origin().ascii_serialization();
+    let target = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .filter(|u| u.origin().ascii_serialization() == site)
+        .map(|u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        });
+    Redirect::to(&session::safe_next(Some(target.as_deref().unwrap_or(fallback)))).into_response()
+}
+
+/// The member actions under `/papers/{id}/…`, all POST.
+pub const PAPER_ACTIONS: [&str; 3] = ["upvote", "save", "comments"];
+
+/// `POST /papers/{id}/upvote`, `/save` or `/comments` (routed through the paper catch-all).
+pub async fn paper_action(
+    State(app): State<App>,
+    Path(rest): Path<String>,
+    req: axum::extract::Request,
+) -> PageResult {
+    use axum::extract::FromRequest as _;
+    let Some((id, action)) = rest.rsplit_once('/').filter(|(_, a)| PAPER_ACTIONS.contains(a)) else {
+        return Ok(method_not_allowed("GET"));
+    };
+    let id = id.to_owned();
+    let headers = req.headers().clone();
+    match action {
+        "upvote" => {
+            let form = Form::<VoteForm>::from_request(req, &app).await;
+            upvote(State(app), Path(id), headers, form).await
+        }
+        "save" => {
+            let form = Form::<SaveForm>::from_request(req, &app).await;
+            save(State(app), Path(id), headers, form).await
+        }
+        _ => {
+            let form = Form::<CommentForm>::from_request(req, &app).await;
+            add_comment(State(app), Path(id), headers, form).await
+        }
+    }
+}
+
+/// A 405 with the methods the path allows.
+pub fn method_not_allowed(allow: &'static str) -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, allow)],
+    )
+        .into_response()
+}
+
+/// True for `{id}/upvote` and the other action paths, whose GET is a 405.
+pub fn is_action_path(rest: &str) -> bool {
+    rest.rsplit_once('/')
+        .is_some_and(|(_, a)| PAPER_ACTIONS.contains(&a))
+}
+
+#[derive(Deserialize)]
+pub struct VoteForm {
+    #[serde(default)]
+    csrf: String,
+    /// `up` or `down`: the state wanted, so a double click changes nothing.
+    #[serde(default)]
+    vote: String,
+}
+
+/// `POST /papers/{id}/upvote`
+pub async fn upvote(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<VoteForm>, FormRejection>,
+) -> PageResult {
+    let Ok(Form(form)) = form else {
+        return Err(PageError::BadRequest("The vote form was incomplete.".into()));
+    };
+    let viewer = match guard(&app, &headers, &form.csrf) {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    let id = parse_id(&id)?;
+    app.limits
+        .vote_per_member
+        .check(&viewer.member.account_id.to_string())
+        .map_err(PageError::TooManyRequests)?;
+    let on = form.vote != "down";
+    let state = app
+        .store
+        .set_upvote(viewer.member.account_id, &id, on, app.now())
+        .await?;
+    if wants_json(&headers) {
+        return Ok(Json(serde_json::json!({"upvoted": state.upvoted, "upvotes": state.upvotes})).into_response());
+    }
+    Ok(back(&app, &headers, &format!("/papers/{id}")))
+}
+
+#[derive(Deserialize)]
+pub struct SaveForm {
+    #[serde(default)]
+    csrf: String,
+    /// `1` to save, `0` to unsave.
+    #[serde(default)]
+    save: String,
+}
+
+/// `POST /papers/{id}/save`
+pub async fn save(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<SaveForm>, FormRejection>,
+) -> PageResult {
+    let Ok(Form(form)) = form else {
+        return Err(PageError::BadRequest("The save form was incomplete.".into()));
+    };
+    let viewer = match guard(&app, &headers, &form.csrf) {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    let id = parse_id(&id)?;
+    app.limits
+        .vote_per_member
+        .check(&viewer.member.account_id.to_string())
+        .map_err(PageError::TooManyRequests)?;
+    let saved = app
+        .store
+        .set_saved(viewer.member.account_id, &id, form.save != "0", app.now())
+        .await?;
+    if wants_json(&headers) {
+        return Ok(Json(serde_json::json!({"saved": saved})).into_response());
+    }
+    Ok(back(&app, &headers, &format!("/papers/{id}")))
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// A comment body, trimmed and within limits.
+pub fn comment_body(body: &str) -> Result<String, String> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err("A comment cannot be empty.".into());
+    }
+    if body.chars().count() > MAX_COMMENT_CHARS {
+        return Err(format!(
+            "A comment can be at most {MAX_COMMENT_CHARS} characters long."
+        ));
+    }
+    Ok(body.replace('\0', ""))
+}
+
+/// `POST /papers/{id}/comments`
+pub async fn add_comment(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<CommentForm>, FormRejection>,
+) -> PageResult {
+    let Ok(Form(form)) = form else {
+        return Err(PageError::BadRequest("The comment form was incomplete.".into()));
+    };
+    let viewer = match guard(&app, &headers, &form.csrf) {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    let id = parse_id(&id)?;
+    let body = comment_body(&form.body).map_err(PageError::BadRequest)?;
+    app.limits
+        .comment_per_member
+        .check(&viewer.member.account_id.to_string())
+        .map_err(PageError::TooManyRequests)?;
+    let comment = app
+        .store
+        .add_comment(viewer.member.account_id, &id, &body, app.now())
+        .await?;
+    Ok(Redirect::to(&format!("/papers/{id}#comment-{}", comment.id)).into_response())
+}
+
+/// `POST /comments/{id}/edit`: the author only; anyone else gets 404 (no hint it exists).
+pub async fn edit_comment(
+    State(app): State<App>,
+    Path(comment_id): Path<i64>,
+    headers: HeaderMap,
+    form: Result<Form<CommentForm>, FormRejection>,
+) -> PageResult {
+    let Ok(Form(form)) = form else {
+        return Err(PageError::BadRequest("The comment form was incomplete.".into()));
+    };
+    let viewer = match guard(&app, &headers, &form.csrf) {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    let body = comment_body(&form.body).map_err(PageError::BadRequest)?;
+    app.limits
+        .comment_per_member
+        .check(&viewer.member.account_id.to_string())
+        .map_err(PageError::TooManyRequests)?;
+    let comment = app.store.comment(comment_id).await?;
+    if !app
+        .store
+        .edit_comment(viewer.member.account_id, comment_id, &body, app.now())
+        .await?
+    {
+        return Err(PageError::NotFound("There is no such comment of yours.".into()));
+    }
+    Ok(Redirect::to(&format!("/papers/{}#comment-{comment_id}", comment.paper_id)).into_response())
+}
+
+/// `POST /comments/{id}/delete`: the author only.
+pub async fn delete_comment(
+    State(app): State<App>,
+    Path(comment_id): Path<i64>,
+    headers: HeaderMap,
+    form: Result<Form<super::login::CsrfForm>, FormRejection>,
+) -> PageResult {
+    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
+    let viewer = match guard(&app, &headers, &csrf) {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    let comment = app.store.comment(comment_id).await?;
+    if !app
+        .store
+        .delete_comment(viewer.member.account_id, comment_id, app.now())
+        .await?
+    {
+        return Err(PageError::NotFound("There is no such comment of yours.".into()));
+    }
+    Ok(Redirect::to(&format!("/papers/{}#comments", comment.paper_id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "saved.html")]
+struct SavedPage {
+    nav: &'static str,
+    cards: Vec<Card>,
+}
+
+/// `GET /saved`: the member's reading list.
+pub async fn saved(State(app): State<App>) -> PageResult {
+    let Some(viewer) = session::current() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let papers = app.store.saved_papers(viewer.member.account_id, 500).await?;
+    let mut cards: Vec<Card> = papers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Card::new(i + 1, p, None))
+        .collect();
+    mark_upvoted(&app, &papers, &mut cards).await?;
+    html(StatusCode::OK, &SavedPage { nav: "saved", cards })
+}
+
+#[derive(Template)]
+#[template(path = "submit.html")]
+struct SubmitPage {
+    nav: &'static str,
+    paper: String,
+    error: Option<String>,
+    window_days: i64,
+    per_day: i64,
+    weekends: bool,
+}
+
+fn submit_page(app: &App, paper: String, error: Option<String>) -> SubmitPage {
+    let rules = app.config.submissions;
+    SubmitPage {
+        nav: "submit",
+        paper,
+        error,
+        window_days: rules.window_days,
+        per_day: rules.per_member_per_day,
+        weekends: rules.allow_weekends,
+    }
+}
+
+/// `GET /submit`
+pub async fn submit_form(State(app): State<App>) -> PageResult {
+    if session::current().is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    html(StatusCode::OK, &submit_page(&app, String::new(), None))
+}
+
+#[derive(Deserialize)]
+pub struct SubmitForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    paper: String,
+}
+
+/// `POST /submit` with `paper`: an arXiv id, or an arxiv.org abs/pdf URL.
+pub async fn submit(
+    State(app): State<App>,
+    headers: HeaderMap,
+    form: Result<Form<SubmitForm>, FormRejection>,
+) -> PageResult {
+    let Ok(Form(form)) = form else {
+        return Err(PageError::BadRequest("The submission form was incomplete.".into()));
+    };
+    let viewer = match guard(&app, &headers, &form.csrf) {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    app.limits
+        .submit_per_member
+        .check(&viewer.member.account_id.to_string())
+        .map_err(PageError::TooManyRequests)?;
+    match submit_paper(&app, &viewer.member, &form.paper).await {
+        Ok(paper) => Ok(Redirect::to(&format!("/papers/{}", paper.id)).into_response()),
+        Err(SubmitError::Refused(r)) => html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &submit_page(&app, form.paper.chars().take(200).collect(), Some(r.to_string())),
+        ),
+        Err(SubmitError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Why a submission did not happen.
+#[derive(Debug)]
+pub enum SubmitError {
+    Refused(Refusal),
+    Store(StoreError),
+}
+
+impl From<StoreError> for SubmitError {
+    fn from(e: StoreError) -> Self {
+        SubmitError::Store(e)
+    }
+}
+
+/// Submits a paper for `member`: parses the id, fetches the paper from arXiv when it is not
+/// stored, applies the rules, and puts it on today's feed.
+pub async fn submit_paper(app: &App, member: &Member, input: &str) -> Result<Paper, SubmitError> {
+    if member.banned {
+        return Err(SubmitError::Refused(Refusal::Banned));
+    }
+    let input = input.trim();
+    let versioned = arxiv::VersionedId::parse_lenient(input).map_err(|_| {
+        SubmitError::Refused(Refusal::BadId(format!(
+            "{:?} is not an arXiv id; give an id such as 2405.15738 or an arxiv.org abs or pdf link.",
+            input.chars().take(80).collect::<String>()
+        )))
+    })?;
+    let id = versioned.id.clone();
+    let paper = match app.store.paper(&id).await {
+        Ok(p) => p,
+        Err(StoreError::NotFound) => {
+            let unversioned = arxiv::VersionedId {
+                id: id.clone(),
+                version: None,
+            };
+            let report = crate::ingest::fetch::fetch_papers(&app.store, &app.arxiv.api, &[unversioned])
+                .await
+                .map_err(|e| {
+                    tracing::warn!(error = ?e, paper.id = %id, "fetching a submitted paper");
+                    SubmitError::Refused(Refusal::ArxivUnavailable)
+                })?;
+            report
+                .papers
+                .into_iter()
+                .next()
+                .ok_or_else(|| SubmitError::Refused(Refusal::UnknownPaper(id.to_string())))?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(feed) = &paper.feed {
+        return Err(SubmitError::Refused(Refusal::AlreadyOnFeed {
+            id: id.to_string(),
+            day: feed.daily_date,
+        }));
+    }
+    let rules = app.config.submissions;
+    let now = app.now();
+    let today = app.today();
+    check_submission(&rules, id.as_str(), paper.published_at, today, now)
+        .map_err(SubmitError::Refused)?;
+    let day_start = app
+        .config
+        .timezone
+        .from_local_datetime(&today.and_hms_opt(0, 0, 0).expect("midnight exists"))
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or(now);
+    match app
+        .store
+        .submit_paper(member.account_id, &id, today, day_start, rules.per_member_per_day, now)
+        .await?
+    {
+        SubmitOutcome::Submitted(paper) => {
+            tracing::info!(account.id = member.account_id, paper.id = %id, "paper submitted");
+            Ok(*paper)
+        }
+        SubmitOutcome::AlreadyOnFeed(day) => Err(SubmitError::Refused(Refusal::AlreadyOnFeed {
+            id: id.to_string(),
+            day,
+        })),
+        SubmitOutcome::DailyLimit(n) => Err(SubmitError::Refused(Refusal::DailyLimit(n))),
+    }
+}
