@@ -463,27 +463,25 @@ fn load_arxiv(
     ))
 }
 
-fn parse_base_url(v: &str) -> anyhow::Result<Url> {
-    let url = Url::parse(v).map_err(|e| anyhow!("{v:?} is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        bail!("{v:?} must be an http(s) URL with a host");
 /// The submission rules: `submit_window_days`, `submit_per_day`, `submit_on_weekends`.
 fn load_submission_rules(
-    source: &Source<'_>,
+    source: &dyn Fn(Option<String>, &str, Option<String>) -> Option<(String, String)>,
     file_window: Option<i64>,
     file_per_day: Option<i64>,
     file_weekends: Option<bool>,
 ) -> anyhow::Result<crate::domain::member::SubmissionRules> {
     let defaults = crate::domain::member::SubmissionRules::default();
-    let count = |var: &str, key: &str, from_file: Option<i64>, default: i64| {
-        match source(None, var, from_file.map(|n| n.to_string())) {
-            Some((v, from)) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=100_000).contains(n))
-                .ok_or_else(|| anyhow!("{from}: {key}: {v:?} is not a whole number, 1 or more")),
-            None => Ok(default),
-        }
+    let count = |var: &str, key: &str, from_file: Option<i64>, default: i64| match source(
+        None,
+        var,
+        from_file.map(|n| n.to_string()),
+    ) {
+        Some((v, from)) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .ok_or_else(|| anyhow!("{from}: {key}: {v:?} is not a whole number, 1 or more")),
+        None => Ok(default),
     };
     let allow_weekends = match source(
         None,
@@ -514,6 +512,10 @@ fn load_submission_rules(
     })
 }
 
+fn parse_base_url(v: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(v).map_err(|e| anyhow!("{v:?} is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        bail!("{v:?} must be an http(s) URL with a host");
     }
     Ok(url)
 }

@@ -5,9 +5,9 @@ mod digest;
 mod demo;
 mod embed;
 mod import;
+mod member;
 mod reindex;
 mod serve;
-mod member;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +40,12 @@ enum Command {
     Reindex(reindex::Args),
     /// Embed papers that have no vector yet (resumable), for semantic search.
     Embed(embed::Args),
+    /// Member accounts: `member add EMAIL [--admin]`.
+    Member(member::MemberArgs),
+    /// Personal API tokens: `token create EMAIL` prints a new token.
+    Token(member::TokenArgs),
+    /// Admins: `admin grant EMAIL`.
+    Admin(member::AdminArgs),
     /// Configuration helpers.
     Config(config::Args),
     /// Email digests: preview an edition, or queue and send it.
@@ -48,12 +54,6 @@ enum Command {
 
 impl Cli {
     fn overrides(&self) -> Overrides {
-    /// Member accounts: `member add EMAIL [--admin]`.
-    Member(member::MemberArgs),
-    /// Personal API tokens: `token create EMAIL` prints a new token.
-    Token(member::TokenArgs),
-    /// Admins: `admin grant EMAIL`.
-    Admin(member::AdminArgs),
         Overrides {
             config_file: self.config.clone(),
             data_dir: self.data_dir.clone(),
@@ -82,6 +82,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Embed(args) => {
             load(overrides.clone(), None)
                 .and_then_async(|c| embed::run(c, args))
+                .await
+        }
         Command::Member(args) => {
             load(overrides.clone(), None)
                 .and_then_async(|c| member::run_member(c, args))
@@ -95,18 +97,6 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Admin(args) => {
             load(overrides.clone(), None)
                 .and_then_async(|c| member::run_admin(c, args))
-                .await
-        }
-        Command::Import(args) => {
-            load(overrides.clone(), None)
-                .and_then_async(|c| import::run(c, args))
-                .await
-        }
-        Command::Harvest(args) => {
-            load(overrides.clone(), None)
-                .and_then_async(|c| harvest::run(c, args))
-                .await
-        }
                 .await
         }
         Command::Import(args) => {
