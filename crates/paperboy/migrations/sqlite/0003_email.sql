@@ -42,13 +42,20 @@ CREATE TABLE edition (
 -- queues a second copy. States: pending → sending → sent | failed | unknown | skipped.
 -- `sending` rows whose lease expired (the sender died mid-send) become `unknown` and are never
 -- retried: the mail may or may not have been accepted (RFC 1047), and we never send twice.
+-- Digests and confirmations are rendered at send time from the subscriber and edition; mails
+-- that must be rendered when queued (a login link, whose token is only kept hashed) carry their
+-- subject and bodies here until they are sent, then the bodies are cleared.
 CREATE TABLE outbox (
     outbox_id       INTEGER PRIMARY KEY,
-    subscriber_id   INTEGER NOT NULL REFERENCES subscriber (subscriber_id),
-    kind            TEXT NOT NULL,                   -- confirm | digest
-    dedupe_key      TEXT NOT NULL,                   -- confirm:<n> | digest:<edition_id>
+    recipient       TEXT NOT NULL,
+    subscriber_id   INTEGER REFERENCES subscriber (subscriber_id),
+    kind            TEXT NOT NULL,                   -- confirm | digest | login | …
+    dedupe_key      TEXT NOT NULL,                   -- confirm:<n> | digest:<edition_id> | …
     edition_id      INTEGER REFERENCES edition (edition_id),
     message_id      TEXT NOT NULL UNIQUE,
+    subject         TEXT,
+    body_text       TEXT,
+    body_html       TEXT,
     status          TEXT NOT NULL DEFAULT 'pending',
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
@@ -57,7 +64,7 @@ CREATE TABLE outbox (
     last_error      TEXT,
     created_at      TEXT NOT NULL,
     sent_at         TEXT,
-    UNIQUE (subscriber_id, dedupe_key)
+    UNIQUE (recipient, dedupe_key)
 );
 
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);

@@ -164,66 +164,40 @@ impl EditionContent {
 }
 
 /// The signed links of one subscriber.
-pub fn recipient_links(mailer: &Mailer, subscriber_id: i64, version: i64, now: DateTime<Utc>) -> RecipientLinks {
-    let claims = TokenClaims { subscriber_id, version };
+pub fn recipient_links(
+    mailer: &Mailer,
+    subscriber_id: i64,
+    version: i64,
+    now: DateTime<Utc>,
+) -> RecipientLinks {
+    let claims = TokenClaims {
+        subscriber_id,
+        version,
+    };
     RecipientLinks {
-        preferences_url: format!("{}/preferences/{}", mailer.site_url, mailer.signer.sign(Purpose::Preferences, claims, now)),
-        unsubscribe_url: format!("{}/unsubscribe/{}", mailer.site_url, mailer.signer.sign(Purpose::Unsubscribe, claims, now)),
+        preferences_url: format!(
+            "{}/preferences/{}",
+            mailer.site_url,
+            mailer.signer.sign(Purpose::Preferences, claims, now)
+        ),
+        unsubscribe_url: format!(
+            "{}/unsubscribe/{}",
+            mailer.site_url,
+            mailer.signer.sign(Purpose::Unsubscribe, claims, now)
+        ),
     }
 }
 
 /// Renders and sends one row, returning what to record.
-async fn deliver(mailer: &Mailer, item: &OutboxItem, edition: Option<&EditionContent>, pacer: &Pacer) -> SendResult {
-    let subscriber = &item.subscriber;
-    if subscriber.suppressed {
-        return SendResult::Skipped { reason: "address suppressed after bounces".into() };
-    }
-    let now = Utc::now();
-    let claims = TokenClaims { subscriber_id: subscriber.id, version: subscriber.token_version };
-    let built = match item.kind {
-        MailKind::Confirm => {
-            if subscriber.status == SubscriberStatus::Confirmed {
-                return SendResult::Skipped { reason: "already confirmed".into() };
-            }
-            let url = format!(
-                "{}/subscribe/confirm?t={}",
-                mailer.site_url,
-                mailer.signer.sign(Purpose::Confirm, claims, now)
-            );
-            render::confirmation(&mailer.site(), &url)
-                .context("rendering a confirmation")
-                .and_then(|r| message::build(&mailer.from, &subscriber.email, &r, &item.message_id, None, mailer.dkim.as_ref()))
-        }
-        MailKind::Digest => {
-            if subscriber.status != SubscriberStatus::Confirmed || subscriber.prefs.frequency == Frequency::Paused {
-                return SendResult::Skipped { reason: format!("subscriber is {}", subscriber.status.as_str()) };
-            }
-            let Some(content) = edition else {
-                return SendResult::Failed { error: "the row names no edition".into() };
-            };
-            let links = recipient_links(mailer, subscriber.id, subscriber.token_version, now);
-            match content.render_for(mailer, &subscriber.prefs, &links) {
-                Ok(None) => return SendResult::Skipped { reason: "no paper matched the preferences".into() },
-                Ok(Some(r)) => {
-                    let list = ListHeaders {
-                        list_id: format!(
-                            "{} {} digest <{}.{}>",
-                            super::SITE_NAME,
-                            content.edition.key.frequency().as_str(),
-                            content.edition.key.frequency().as_str(),
-                            mailer.host
-                        ),
-                        unsubscribe_url: &links.unsubscribe_url,
-                    };
-                    message::build(&mailer.from, &subscriber.email, &r, &item.message_id, Some(&list), mailer.dkim.as_ref())
-                }
-                Err(e) => Err(e),
-            }
-        }
-    };
-    let message = match built {
+async fn deliver(
+    mailer: &Mailer,
+    item: &OutboxItem,
+    edition: Option<&EditionContent>,
+    pacer: &Pacer,
+) -> SendResult {
+    let message = match build_message(mailer, item, edition) {
         Ok(m) => m,
-        Err(e) => return SendResult::Failed { error: format!("{e:#}") },
+        Err(Outcome(result)) => return result,
     };
     let Some(transport) = mailer.transport.as_ref() else {
         return retry(item, "no SMTP server configured".into());
@@ -238,6 +212,122 @@ async fn deliver(mailer: &Mailer, item: &OutboxItem, edition: Option<&EditionCon
         Err(e) if e.is_timeout() => SendResult::Unknown { error: e.to_string() },
         Err(e) => retry(item, e.to_string()),
     }
+}
+
+/// A decision reached before any SMTP traffic (skip, fail).
+struct Outcome(SendResult);
+
+fn skip(reason: impl Into<String>) -> Outcome {
+    Outcome(SendResult::Skipped {
+        reason: reason.into(),
+    })
+}
+
+/// The message for a row, or the outcome that replaces sending it.
+fn build_message(
+    mailer: &Mailer,
+    item: &OutboxItem,
+    edition: Option<&EditionContent>,
+) -> Result<lettre::Message, Outcome> {
+    let now = Utc::now();
+    let failed = |e: anyhow::Error| {
+        Outcome(SendResult::Failed {
+            error: format!("{e:#}"),
+        })
+    };
+    let built = match &item.kind {
+        MailKind::Prerendered(content) => {
+            let rendered = render::Rendered {
+                subject: content.subject.clone(),
+                text: content.text.clone(),
+                html: content.html.clone(),
+            };
+            message::build(
+                &mailer.from,
+                &item.recipient,
+                &rendered,
+                &item.message_id,
+                None,
+                mailer.dkim.as_ref(),
+            )
+        }
+        MailKind::Unknown(kind) => {
+            return Err(Outcome(SendResult::Failed {
+                error: format!("unknown mail kind {kind:?}"),
+            }));
+        }
+        MailKind::Confirm | MailKind::Digest => {
+            let Some(subscriber) = item.subscriber.as_ref() else {
+                return Err(failed(anyhow::anyhow!("the row names no subscriber")));
+            };
+            if subscriber.suppressed {
+                return Err(skip("address suppressed after bounces"));
+            }
+            let claims = TokenClaims {
+                subscriber_id: subscriber.id,
+                version: subscriber.token_version,
+            };
+            if item.kind == MailKind::Confirm {
+                if subscriber.status == SubscriberStatus::Confirmed {
+                    return Err(skip("already confirmed"));
+                }
+                let url = format!(
+                    "{}/subscribe/confirm?t={}",
+                    mailer.site_url,
+                    mailer.signer.sign(Purpose::Confirm, claims, now)
+                );
+                render::confirmation(&mailer.site(), &url)
+                    .context("rendering a confirmation")
+                    .and_then(|r| {
+                        message::build(
+                            &mailer.from,
+                            &subscriber.email,
+                            &r,
+                            &item.message_id,
+                            None,
+                            mailer.dkim.as_ref(),
+                        )
+                    })
+            } else {
+                if subscriber.status != SubscriberStatus::Confirmed
+                    || subscriber.prefs.frequency == Frequency::Paused
+                {
+                    return Err(skip(format!(
+                        "subscriber is {}",
+                        subscriber.status.as_str()
+                    )));
+                }
+                let Some(content) = edition else {
+                    return Err(failed(anyhow::anyhow!("the row names no edition")));
+                };
+                let links = recipient_links(mailer, subscriber.id, subscriber.token_version, now);
+                match content.render_for(mailer, &subscriber.prefs, &links) {
+                    Ok(None) => return Err(skip("no paper matched the preferences")),
+                    Ok(Some(r)) => {
+                        let frequency = content.edition.key.frequency().as_str();
+                        let list = ListHeaders {
+                            list_id: format!(
+                                "{} {frequency} digest <{frequency}.{}>",
+                                super::SITE_NAME,
+                                mailer.host
+                            ),
+                            unsubscribe_url: &links.unsubscribe_url,
+                        };
+                        message::build(
+                            &mailer.from,
+                            &subscriber.email,
+                            &r,
+                            &item.message_id,
+                            Some(&list),
+                            mailer.dkim.as_ref(),
+                        )
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    };
+    built.map_err(failed)
 }
 
 /// Backs off exponentially from 30 s, capped at an hour, with a little per-row spread.

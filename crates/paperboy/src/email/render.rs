@@ -14,6 +14,16 @@ pub struct Rendered {
     pub html: String,
 }
 
+impl From<Rendered> for crate::store::mail::MailContent {
+    fn from(r: Rendered) -> Self {
+        crate::store::mail::MailContent {
+            subject: r.subject,
+            text: r.text,
+            html: r.html,
+        }
+    }
+}
+
 /// Links that identify the recipient; everything else in a digest is shared by the edition.
 pub struct RecipientLinks {
     pub preferences_url: String,

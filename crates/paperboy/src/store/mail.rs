@@ -57,10 +57,37 @@ pub enum SubscribeOutcome {
 }
 
 /// The kind of mail an outbox row holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailKind {
+    /// A subscription confirmation, rendered at send time.
     Confirm,
+    /// A digest edition, rendered at send time for its subscriber.
     Digest,
+    /// A mail rendered when it was queued (a login link), stored until sent.
+    Prerendered(MailContent),
+    /// A kind this binary does not know (written by a newer version); not sent.
+    Unknown(String),
+}
+
+/// A rendered mail's subject and bodies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailContent {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A transactional mail to queue: rendered now, sent by the outbox sender like any other row.
+#[derive(Debug, Clone)]
+pub struct QueuedMail<'a> {
+    pub recipient: &'a EmailAddress,
+    /// A short name such as `login`, for logs and counts.
+    pub kind: &'a str,
+    /// Unique per recipient: queueing the same key twice queues one mail.
+    pub dedupe_key: &'a str,
+    /// With angle brackets, e.g. `<login-42@papers.example.org>`.
+    pub message_id: &'a str,
+    pub content: MailContent,
 }
 
 /// An outbox row claimed for sending.
@@ -68,10 +95,12 @@ pub enum MailKind {
 pub struct OutboxItem {
     pub outbox_id: i64,
     pub kind: MailKind,
+    pub recipient: EmailAddress,
     pub edition_id: Option<i64>,
     pub message_id: String,
     pub attempts: i64,
-    pub subscriber: Subscriber,
+    /// The subscriber, for confirmations and digests.
+    pub subscriber: Option<Subscriber>,
 }
 
 /// Which pending outbox rows to claim.
@@ -134,6 +163,13 @@ impl Store {
     ) -> Result<SubscribeOutcome> {
         match self {
             Store::Sqlite(s) => s.request_subscription(email, now, throttle, host).await,
+        }
+    }
+
+    /// Queues a mail rendered by the caller; false if one with the same key was queued before.
+    pub async fn queue_mail(&self, mail: &QueuedMail<'_>, now: DateTime<Utc>) -> Result<bool> {
+        match self {
+            Store::Sqlite(s) => s.queue_mail(mail, now).await,
         }
     }
 

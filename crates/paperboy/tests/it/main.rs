@@ -3,10 +3,14 @@
 //! Chromium.
 
 mod api;
+mod arxiv_client;
 mod browser;
 mod cli;
 mod email;
+mod fake_arxiv;
 mod feeds;
+mod harvest;
+mod harvest_cli;
 mod hf_client;
 mod large_data;
 mod members;
@@ -14,4 +18,6 @@ mod members_browser;
 mod openapi;
 mod pages;
 mod search;
+mod snapshot;
 mod support;
+mod tidy;

@@ -2,7 +2,7 @@
 
 Each accepted message is written to MAILDIR/<n>.eml atomically. Recipients whose address
 contains a --reject pattern get `550 5.1.1` at RCPT. Prints "listening PORT" once ready.
-Usage: smtp_sink.py --port P --maildir DIR [--reject PATTERN]...
+Usage: smtp_sink.py --port P --maildir DIR [--reject PATTERN]... [--discard]
 """
 import argparse
 import asyncio
@@ -14,9 +14,10 @@ from aiosmtpd.controller import Controller
 
 
 class Sink:
-    def __init__(self, maildir, reject):
+    def __init__(self, maildir, reject, discard):
         self.maildir = maildir
         self.reject = reject
+        self.discard = discard
         self.counter = itertools.count()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -27,6 +28,8 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         n = next(self.counter)
+        if self.discard:
+            return "250 Message accepted for delivery"
         tmp = os.path.join(self.maildir, ".%d.tmp" % n)
         with open(tmp, "wb") as f:
             f.write(b"X-Sink-Rcpt: " + ",".join(envelope.rcpt_tos).encode() + b"\r\n")
@@ -40,9 +43,10 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--maildir", required=True)
     ap.add_argument("--reject", action="append", default=[])
+    ap.add_argument("--discard", action="store_true", help="accept and drop (for benchmarks)")
     args = ap.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
-    controller = Controller(Sink(args.maildir, args.reject), hostname="127.0.0.1", port=args.port)
+    controller = Controller(Sink(args.maildir, args.reject, args.discard), hostname="127.0.0.1", port=args.port)
     controller.start()
     print("listening %d" % args.port, flush=True)
     stop = asyncio.Event()

@@ -7,12 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite};
 
-use super::papers::{paper_from_row, PAPER_COLUMNS};
-use super::{parse_time, time_text, SqliteStore};
+use super::papers::{PAPER_COLUMNS, paper_from_row};
+use super::{SqliteStore, parse_time, time_text};
 use crate::domain::subscription::{EditionKey, EmailAddress, Frequency, Preferences};
 use crate::domain::{ArxivId, Paper, Period};
 use crate::store::mail::{
-    Claim, Edition, MailKind, OutboxCounts, OutboxItem, SendResult, SubscribeOutcome, Subscriber, SubscriberStatus,
+    Claim, Edition, MailContent, MailKind, OutboxCounts, OutboxItem, QueuedMail, SendResult,
+    SubscribeOutcome, Subscriber, SubscriberStatus,
 };
 use crate::store::{Result, StoreError};
 
@@ -70,9 +71,10 @@ impl SqliteStore {
         .await
         .context("counting confirmation requests")?;
         sqlx::query(
-            "INSERT INTO outbox (subscriber_id, kind, dedupe_key, message_id, next_attempt_at, created_at) \
-             VALUES (?, 'confirm', ?, ?, ?, ?) ON CONFLICT (subscriber_id, dedupe_key) DO NOTHING",
+            "INSERT INTO outbox (recipient, subscriber_id, kind, dedupe_key, message_id, next_attempt_at, created_at) \
+             VALUES (?, ?, 'confirm', ?, ?, ?, ?) ON CONFLICT (recipient, dedupe_key) DO NOTHING",
         )
+        .bind(email.as_str())
         .bind(subscriber.id)
         .bind(format!("confirm:{n}"))
         .bind(format!("<confirm-{}-{n}@{host}>", subscriber.id))
@@ -83,6 +85,29 @@ impl SqliteStore {
         .context("queueing a confirmation mail")?;
         tx.commit().await.context("committing a subscription")?;
         Ok(SubscribeOutcome::ConfirmQueued)
+    }
+
+    pub async fn queue_mail(&self, mail: &QueuedMail<'_>, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "INSERT INTO outbox (recipient, kind, dedupe_key, message_id, subject, body_text, body_html, \
+             next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (recipient, dedupe_key) DO NOTHING",
+        )
+        .bind(mail.recipient.as_str())
+        .bind(mail.kind)
+        .bind(mail.dedupe_key)
+        .bind(mail.message_id)
+        .bind(&mail.content.subject)
+        .bind(&mail.content.text)
+        .bind(&mail.content.html)
+        .bind(time_text(now))
+        .bind(time_text(now))
+        .execute(&mut *tx)
+        .await
+        .context("queueing a mail")?;
+        tx.commit().await.context("committing a queued mail")?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn subscriber(&self, id: i64) -> Result<Subscriber> {
@@ -230,10 +255,10 @@ impl SqliteStore {
         // The Message-ID is derived from (edition, subscriber): a duplicate, should one ever
         // happen, is recognisable as such by every mail client.
         let done = sqlx::query(
-            "INSERT INTO outbox (subscriber_id, kind, dedupe_key, edition_id, message_id, next_attempt_at, created_at) \
-             SELECT subscriber_id, 'digest', ?, ?, '<digest-' || ? || '-' || subscriber_id || '@' || ? || '>', ?, ? \
+            "INSERT INTO outbox (recipient, subscriber_id, kind, dedupe_key, edition_id, message_id, next_attempt_at, created_at) \
+             SELECT email, subscriber_id, 'digest', ?, ?, '<digest-' || ? || '-' || subscriber_id || '@' || ? || '>', ?, ? \
              FROM subscriber WHERE status = 'confirmed' AND suppressed = 0 AND frequency = ? \
-             ON CONFLICT (subscriber_id, dedupe_key) DO NOTHING",
+             ON CONFLICT (recipient, dedupe_key) DO NOTHING",
         )
         .bind(format!("digest:{}", edition.id))
         .bind(edition.id)
@@ -271,7 +296,8 @@ impl SqliteStore {
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?, last_attempt_at = ? \
              WHERE outbox_id IN (SELECT outbox_id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? \
                AND (? IS NULL OR last_attempt_at IS NULL OR last_attempt_at < ?) ORDER BY outbox_id LIMIT ?) \
-             RETURNING outbox_id, subscriber_id, kind, edition_id, message_id, attempts",
+             RETURNING outbox_id, recipient, subscriber_id, kind, edition_id, message_id, attempts, \
+               subject, body_text, body_html",
         )
         .bind(time_text(lease_until))
         .bind(time_text(now))
@@ -288,40 +314,68 @@ impl SqliteStore {
         }
         let mut subscriber_ids: Vec<i64> = claimed
             .iter()
-            .map(|r| r.try_get::<i64, _>("subscriber_id"))
-            .collect::<std::result::Result<_, _>>()
-            .context("subscriber_id")?;
+            .map(|r| r.try_get::<Option<i64>, _>("subscriber_id"))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .context("subscriber_id")?
+            .into_iter()
+            .flatten()
+            .collect();
         subscriber_ids.sort_unstable();
         subscriber_ids.dedup();
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE subscriber_id IN ("));
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE subscriber_id IN ("
+        ));
         let mut sep = qb.separated(", ");
         for id in &subscriber_ids {
             sep.push_bind(*id);
         }
         qb.push(")");
-        let subscribers: HashMap<i64, Subscriber> = qb
-            .build()
-            .fetch_all(&self.reader)
-            .await
-            .context("reading claimed subscribers")?
-            .iter()
-            .map(|r| subscriber_from_row(r).map(|s| (s.id, s)))
-            .collect::<Result<_>>()?;
+        let subscribers: HashMap<i64, Subscriber> = if subscriber_ids.is_empty() {
+            HashMap::new()
+        } else {
+            qb.build()
+                .fetch_all(&self.reader)
+                .await
+                .context("reading claimed subscribers")?
+                .iter()
+                .map(|r| subscriber_from_row(r).map(|s| (s.id, s)))
+                .collect::<Result<_>>()?
+        };
         let mut items = Vec::with_capacity(claimed.len());
         for row in &claimed {
-            let subscriber_id: i64 = row.try_get("subscriber_id").context("subscriber_id")?;
+            let subscriber_id: Option<i64> =
+                row.try_get("subscriber_id").context("subscriber_id")?;
             let kind: String = row.try_get("kind").context("kind")?;
+            let recipient: String = row.try_get("recipient").context("recipient")?;
+            let subject: Option<String> = row.try_get("subject").context("subject")?;
+            let content = match subject {
+                Some(subject) => Some(MailContent {
+                    subject,
+                    text: row
+                        .try_get::<Option<String>, _>("body_text")
+                        .context("body_text")?
+                        .unwrap_or_default(),
+                    html: row
+                        .try_get::<Option<String>, _>("body_html")
+                        .context("body_html")?
+                        .unwrap_or_default(),
+                }),
+                None => None,
+            };
             items.push(OutboxItem {
                 outbox_id: row.try_get("outbox_id").context("outbox_id")?,
-                kind: if kind == "confirm" { MailKind::Confirm } else { MailKind::Digest },
+                kind: match (kind.as_str(), content) {
+                    ("confirm", _) => MailKind::Confirm,
+                    ("digest", _) => MailKind::Digest,
+                    (_, Some(content)) => MailKind::Prerendered(content),
+                    (other, None) => MailKind::Unknown(other.to_owned()),
+                },
+                recipient: EmailAddress::parse(&recipient)
+                    .map_err(|e| StoreError::Other(anyhow::anyhow!("stored recipient: {e}")))?,
                 edition_id: row.try_get("edition_id").context("edition_id")?,
                 message_id: row.try_get("message_id").context("message_id")?,
                 attempts: row.try_get("attempts").context("attempts")?,
-                subscriber: subscribers
-                    .get(&subscriber_id)
-                    .cloned()
-                    .with_context(|| format!("subscriber {subscriber_id} of a claimed row"))?,
+                subscriber: subscriber_id.and_then(|id| subscribers.get(&id).cloned()),
             });
         }
         Ok(items)
@@ -344,7 +398,9 @@ impl SqliteStore {
             sqlx::query(
                 "UPDATE outbox SET status = ?, last_error = ?, lease_until = NULL, \
                  next_attempt_at = COALESCE(?, next_attempt_at), \
-                 sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END \
+                 sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, \
+                 body_text = CASE WHEN ? = 'pending' THEN body_text END, \
+                 body_html = CASE WHEN ? = 'pending' THEN body_html END \
                  WHERE outbox_id = ? AND status = 'sending'",
             )
             .bind(status)
@@ -352,6 +408,8 @@ impl SqliteStore {
             .bind(next_at)
             .bind(status)
             .bind(&now_text)
+            .bind(status)
+            .bind(status)
             .bind(outbox_id)
             .execute(&mut *tx)
             .await
