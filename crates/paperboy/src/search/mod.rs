@@ -135,6 +135,15 @@ impl Search {
         (v.len(), v.matrix_bytes())
     }
 
+    /// Puts vectors straight into the in-memory index (benchmarks; normalised here).
+    pub fn fill_vectors(&self, items: impl Iterator<Item = (String, Vec<f32>)>) {
+        let mut index = self.vectors.write().expect("vectors lock");
+        for (id, mut v) in items {
+            vectors::normalize(&mut v);
+            index.upsert(&id, &v);
+        }
+    }
+
     /// Brings the index up to the store's change sequence and loads vectors written since the
     /// last call. Waits for a catch-up already running.
     pub async fn catch_up(&self, store: &Store) -> anyhow::Result<CatchUp> {

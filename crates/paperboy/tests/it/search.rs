@@ -236,3 +236,35 @@ async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
     let (_, html) = t.get_text("/search?q=visual+encoder").await;
     assert!(!html.contains("Semantic search is off"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn minilm_finds_a_paraphrase_that_shares_few_words_with_the_paper() {
+    let Some(model_dir) = crate::support::tool("PAPERBOY_MODEL_DIR") else {
+        return;
+    };
+    let model_dir = model_dir.display().to_string();
+    let t = TestApp::spawn_with_env(
+        &[hf_daily_fixtures()],
+        &[
+            ("PAPERBOY_EMBEDDER", "minilm"),
+            ("PAPERBOY_MODEL_DIR", &model_dir),
+        ],
+    )
+    .await;
+    assert!(t.app.search.semantic_available());
+    t.app
+        .search
+        .embed_missing(&t.app.store, |_, _| {})
+        .await
+        .unwrap();
+    // ConvLLaVA: "hierarchical backbones as visual encoder for large multimodal models".
+    let (status, body) = t
+        .get_json("/api/papers/search?q=compressing%20high-resolution%20pictures%20into%20fewer%20tokens%20for%20chat%20assistants%20that%20see&mode=semantic&limit=10")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        ids(&body).contains(&CONVLLAVA.to_owned()),
+        "{:?}",
+        ids(&body)
+    );
+}
