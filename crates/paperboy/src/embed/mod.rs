@@ -45,7 +45,10 @@ pub fn load(config: &Config) -> Option<Arc<dyn Embedder>> {
             match minilm::MiniLm::load(&files, config.search.threads) {
                 Ok(m) => Some(Arc::new(m)),
                 Err(err) => {
-                    tracing::warn!(error = format!("{err:#}"), "the embedding model failed to load: search is lexical only");
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "the embedding model failed to load: search is lexical only"
+                    );
                     None
                 }
             }

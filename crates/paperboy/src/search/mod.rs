@@ -298,7 +298,10 @@ impl Search {
             semantic
         } else {
             let (lexical, _) = self.lexical.search(q, 0, depth)?;
-            fuse(&[lexical.into_iter().map(|Hit { id, .. }| id).collect(), semantic])
+            fuse(&[
+                lexical.into_iter().map(|Hit { id, .. }| id).collect(),
+                semantic,
+            ])
         };
         Ok(Results {
             total: ranked.len(),
@@ -313,10 +316,7 @@ impl Search {
             return Ok(Vec::new());
         };
         let text = q.text();
-        let vector = embedder
-            .embed(&[text.as_str()])?
-            .pop()
-            .unwrap_or_default();
+        let vector = embedder.embed(&[text.as_str()])?.pop().unwrap_or_default();
         // With filters, look deeper so that enough neighbours survive them.
         let k = if q.has_filters() { depth * 20 } else { depth };
         let ids: Vec<String> = self
@@ -329,8 +329,11 @@ impl Search {
             .collect();
         let mut kept = self.lexical.passing_filters(q, &ids)?;
         if q.has_filters() {
-            let rank: HashMap<&str, usize> =
-                ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+            let rank: HashMap<&str, usize> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.as_str(), i))
+                .collect();
             kept.sort_by_key(|id| rank.get(id.as_str()).copied().unwrap_or(usize::MAX));
         }
         kept.truncate(depth);

@@ -197,7 +197,9 @@ mod tests {
 
     #[test]
     fn plain_terms_phrases_and_filters_are_separated() {
-        let q = parse(r#"spin chain "quantum battery" author:"Marco Polini" cat:quant-ph after:2020 before:2024-06"#);
+        let q = parse(
+            r#"spin chain "quantum battery" author:"Marco Polini" cat:quant-ph after:2020 before:2024-06"#,
+        );
         assert_eq!(q.terms, ["spin", "chain"]);
         assert_eq!(q.phrases, ["quantum battery"]);
         assert_eq!(q.authors, ["Marco Polini"]);
@@ -211,7 +213,15 @@ mod tests {
         let q = parse(r#"title:transformers after:yesterday "unclosed quote (a OR b"#);
         assert_eq!(
             q.terms,
-            ["title", "transformers", "yesterday", "unclosed", "quote", "a", "b"]
+            [
+                "title",
+                "transformers",
+                "yesterday",
+                "unclosed",
+                "quote",
+                "a",
+                "b"
+            ]
         );
         assert!(q.phrases.is_empty() && q.after.is_none());
     }

@@ -113,7 +113,9 @@ fn quantize(v: &[f32]) -> (Vec<i8>, f32) {
     }
     let scale = max / 127.0;
     (
-        v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect(),
+        v.iter()
+            .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+            .collect(),
         scale,
     )
 }
@@ -162,9 +164,15 @@ mod tests {
         index.upsert("b", &unit(&[0.9, 0.1, 0.0]));
         index.upsert("c", &unit(&[0.0, 1.0, 0.0]));
         let got = index.nearest(&unit(&[1.0, 0.05, 0.0]), 2, None);
-        assert_eq!(got.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            got.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         let got = index.nearest(&unit(&[1.0, 0.0, 0.0]), 5, Some("a"));
-        assert_eq!(got.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(), ["b", "c"]);
+        assert_eq!(
+            got.iter().map(|h| h.0.as_str()).collect::<Vec<_>>(),
+            ["b", "c"]
+        );
         assert!((got[0].1 - 0.9939).abs() < 0.01);
     }
 

@@ -199,7 +199,12 @@ pub async fn search_api(
             })?,
     };
     let mode = parse_mode(params.mode.as_deref()).map_err(ApiError::BadRequest)?;
-    let base = app.config.base_url.as_str().trim_end_matches('/').to_owned();
+    let base = app
+        .config
+        .base_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_owned();
     let query = parse(&full_query(&params));
     if let Some(id) = as_paper_id(&raw) {
         match app.store.paper(&id).await {

@@ -155,10 +155,16 @@ async fn an_import_is_searchable_at_once() {
     let (_, before) = t.get_json("/api/papers/search?q=quokka").await;
     assert!(ids(&before).is_empty());
     let dir = tempfile::tempdir().unwrap();
-    let file = write_jsonl(dir.path(), "2503.99999", "Ergotropy of Quokka spin-chain batteries");
-    ingest::import_paths(&t.app.store, &[file], Format::Auto, false, |p| panic!("{p}"))
-        .await
-        .unwrap();
+    let file = write_jsonl(
+        dir.path(),
+        "2503.99999",
+        "Ergotropy of Quokka spin-chain batteries",
+    );
+    ingest::import_paths(&t.app.store, &[file], Format::Auto, false, |p| {
+        panic!("{p}")
+    })
+    .await
+    .unwrap();
     let (_, after) = t.get_json("/api/papers/search?q=quokka").await;
     assert_eq!(ids(&after), ["2503.99999"]);
     let (_, by_author) = t.get_json("/api/papers/search?q=author:quokka").await;
@@ -168,10 +174,14 @@ async fn an_import_is_searchable_at_once() {
 #[tokio::test]
 async fn a_deleted_index_is_rebuilt_and_a_stale_one_catches_up() {
     let data = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&data.path().join("paperboy.db")).await.unwrap();
-    ingest::import_paths(&store, &[hf_daily_fixtures()], Format::Auto, false, |p| panic!("{p}"))
+    let store = Store::open_sqlite(&data.path().join("paperboy.db"))
         .await
         .unwrap();
+    ingest::import_paths(&store, &[hf_daily_fixtures()], Format::Auto, false, |p| {
+        panic!("{p}")
+    })
+    .await
+    .unwrap();
     let dir = data.path().join("search");
     let count = |s: &Search| {
         let q = paperboy::search::query::parse("models");
@@ -197,16 +207,22 @@ async fn a_deleted_index_is_rebuilt_and_a_stale_one_catches_up() {
         .await
         .unwrap();
     let search = Search::open(&dir, None).unwrap();
-    assert!(search.lexical().watermark() > 0, "the watermark survives a reopen");
+    assert!(
+        search.lexical().watermark() > 0,
+        "the watermark survives a reopen"
+    );
     let done = search.catch_up(&store).await.unwrap();
     assert_eq!(done.indexed, 1);
-    assert_eq!(search.lexical().watermark(), store.paper_change_seq().await.unwrap());
+    assert_eq!(
+        search.lexical().watermark(),
+        store.paper_change_seq().await.unwrap()
+    );
 }
 
 #[tokio::test]
 async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
-    let t = TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")])
-        .await;
+    let t =
+        TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")]).await;
     t.app.search.catch_up(&t.app.store).await.unwrap();
     let n = t
         .app
@@ -228,7 +244,9 @@ async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
     assert!(!related.contains(&format!("/papers/{CONVLLAVA}\"")));
     for mode in ["semantic", "hybrid", "lexical"] {
         let (status, body) = t
-            .get_json(&format!("/api/papers/search?q=multimodal%20visual%20encoder&mode={mode}&limit=10"))
+            .get_json(&format!(
+                "/api/papers/search?q=multimodal%20visual%20encoder&mode={mode}&limit=10"
+            ))
             .await;
         assert_eq!(status, 200);
         assert!(ids(&body).contains(&CONVLLAVA.to_owned()), "{mode}");
