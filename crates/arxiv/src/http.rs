@@ -62,27 +62,29 @@ pub enum FetchError {
     /// attempts are used up. The body is kept (within the size cap): arXiv explains a 400 in it.
     #[error("{url}: HTTP {status}")]
     Status {
-        url: Url,
+        url: String,
         status: StatusCode,
         body: Bytes,
     },
     #[error("{url}: the response exceeds the {limit}-byte limit")]
-    TooLarge { url: Url, limit: usize },
-    #[error("{url}: refused to follow a redirect to {location:?} (the arXiv host is fixed by configuration)")]
-    Redirect { url: Url, location: String },
+    TooLarge { url: String, limit: usize },
+    #[error(
+        "{url}: refused to follow a redirect to {location:?} (the arXiv host is fixed by configuration)"
+    )]
+    Redirect { url: String, location: String },
     #[error("{url}: no complete response within {timeout:?}")]
-    Timeout { url: Url, timeout: Duration },
+    Timeout { url: String, timeout: Duration },
     #[error("{url}: {message}")]
-    Transport { url: Url, message: String },
+    Transport { url: String, message: String },
     #[error("{url}: the server asks to wait {wait:?}, longer than the {max:?} this client waits")]
     WaitTooLong {
-        url: Url,
+        url: String,
         wait: Duration,
         max: Duration,
     },
     #[error("{url}: gave up after {attempts} attempts; the last one failed with: {last}")]
     GaveUp {
-        url: Url,
+        url: String,
         attempts: u32,
         last: Box<FetchError>,
     },
@@ -147,17 +149,20 @@ impl Client {
                 Attempt::Done(body) => Ok(body),
                 Attempt::Fail(error) => Err(error),
                 Attempt::Retry { error, wait } => {
-                    let backoff = self.config.backoff.saturating_mul(1 << (attempt - 1).min(16));
+                    let backoff = self
+                        .config
+                        .backoff
+                        .saturating_mul(1 << (attempt - 1).min(16));
                     let wait = wait.unwrap_or(backoff);
                     if wait > self.config.max_wait {
                         Err(FetchError::WaitTooLong {
-                            url: url.clone(),
+                            url: url.to_string(),
                             wait,
                             max: self.config.max_wait,
                         })
                     } else if attempt >= self.config.max_attempts {
                         Err(FetchError::GaveUp {
-                            url: url.clone(),
+                            url: url.to_string(),
                             attempts: attempt,
                             last: Box::new(error),
                         })
@@ -188,7 +193,7 @@ impl Client {
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                 .unwrap_or_default();
             return Attempt::Fail(FetchError::Redirect {
-                url: url.clone(),
+                url: url.to_string(),
                 location,
             });
         }
@@ -205,7 +210,7 @@ impl Client {
                 .is_some_and(|l| l > max_bytes as u64)
         {
             return Attempt::Fail(FetchError::TooLarge {
-                url: url.clone(),
+                url: url.to_string(),
                 limit: max_bytes,
             });
         }
@@ -213,7 +218,7 @@ impl Client {
             Ok(body) => body,
             Err(BodyError::TooLarge) => {
                 return Attempt::Fail(FetchError::TooLarge {
-                    url: url.clone(),
+                    url: url.to_string(),
                     limit: max_bytes,
                 });
             }
@@ -223,7 +228,7 @@ impl Client {
             return Attempt::Done(body);
         }
         let error = FetchError::Status {
-            url: url.clone(),
+            url: url.to_string(),
             status,
             body,
         };
@@ -244,13 +249,13 @@ impl Client {
     fn transport_error(&self, url: &Url, e: reqwest::Error) -> Attempt {
         if e.is_timeout() && !e.is_connect() {
             return Attempt::Fail(FetchError::Timeout {
-                url: url.clone(),
+                url: url.to_string(),
                 timeout: self.config.timeout,
             });
         }
         Attempt::Retry {
             error: FetchError::Transport {
-                url: url.clone(),
+                url: url.to_string(),
                 message: describe(&e),
             },
             wait: None,
@@ -265,7 +270,10 @@ enum BodyError {
 
 /// Reads the body chunk by chunk, stopping as soon as it passes `max_bytes`, so an endless or
 /// huge response costs at most the cap in memory.
-async fn read_capped(mut response: reqwest::Response, max_bytes: usize) -> Result<Bytes, BodyError> {
+async fn read_capped(
+    mut response: reqwest::Response,
+    max_bytes: usize,
+) -> Result<Bytes, BodyError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Http)? {
         if body.len() + chunk.len() > max_bytes {
@@ -298,7 +306,9 @@ fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let when = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+    let when = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
     Some((when - now).to_std().unwrap_or(Duration::ZERO))
 }
 

@@ -76,9 +76,82 @@ pub(crate) fn parse_version_label(label: &str) -> Result<u32, String> {
 
 /// Parses a version date as arXiv writes it: RFC 2822, `Wed, 23 Jan 2008 21:06:41 GMT`.
 pub(crate) fn parse_version_date(s: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc2822(s.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| format!("version date {s:?} is not an RFC 2822 date"))
+    let s = s.trim();
+    parse_gmt(s)
+        .or_else(|| {
+            DateTime::parse_from_rfc2822(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
+        .ok_or_else(|| format!("version date {s:?} is not an RFC 2822 date"))
+}
+
+/// The one shape arXiv writes, `Wed, 23 Jan 2008 21:06:41 GMT`, read by hand: a general RFC 2822
+/// parser costs more than the rest of a record, and stays the fallback for any other shape.
+fn parse_gmt(s: &str) -> Option<DateTime<Utc>> {
+    let rest = s.get(5..)?.strip_suffix(" GMT")?;
+    if s.as_bytes().get(3..5)? != b", " {
+        return None;
+    }
+    // What is left: `23 Jan 2008 21:06:41` or `3 Jan 2008 21:06:41`.
+    let b = rest.as_bytes();
+    let day_len = if b.get(1) == Some(&b' ') { 1 } else { 2 };
+    let b = b.get(..day_len + 18)?;
+    if b.len() != rest.len()
+        || b[day_len] != b' '
+        || b[day_len + 4] != b' '
+        || b[day_len + 9] != b' '
+    {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let month = match &b[day_len + 1..day_len + 4] {
+        b"Jan" => 1,
+        b"Feb" => 2,
+        b"Mar" => 3,
+        b"Apr" => 4,
+        b"May" => 5,
+        b"Jun" => 6,
+        b"Jul" => 7,
+        b"Aug" => 8,
+        b"Sep" => 9,
+        b"Oct" => 10,
+        b"Nov" => 11,
+        b"Dec" => 12,
+        _ => return None,
+    };
+    let t = day_len + 10;
+    if b[t + 2] != b':' || b[t + 5] != b':' {
+        return None;
+    }
+    let year = i32::try_from(digits(day_len + 5..day_len + 9)?).ok()?;
+    NaiveDate::from_ymd_opt(year, month, digits(0..day_len)?)?
+        .and_hms_opt(
+            digits(t..t + 2)?,
+            digits(t + 3..t + 5)?,
+            digits(t + 6..t + 8)?,
+        )
+        .map(|t| t.and_utc())
+}
+
+/// Parses a `YYYY-MM-DD` day. arXiv's formats are full of them, and reading the digits by hand
+/// costs a fraction of chrono's general parser.
+pub(crate) fn parse_day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
 }
 
 /// Splits a space-separated category list (primary first, as arXiv orders it).
@@ -97,6 +170,33 @@ mod tests {
         assert!(parse_version_label("2").is_err());
         let t = parse_version_date("Wed, 23 Jan 2008 21:06:41 GMT").unwrap();
         assert_eq!(t.to_rfc3339(), "2008-01-23T21:06:41+00:00");
+        // Other RFC 2822 shapes take the general parser.
+        let t = parse_version_date("Wed, 23 Jan 2008 22:06:41 +0100").unwrap();
+        assert_eq!(t.to_rfc3339(), "2008-01-23T21:06:41+00:00");
+        assert!(parse_version_date("Wed, 31 Feb 2008 21:06:41 GMT").is_err());
+        let t = parse_version_date("Thu, 3 Jan 2008 01:02:03 GMT").unwrap();
+        assert_eq!(t.to_rfc3339(), "2008-01-03T01:02:03+00:00");
+        for odd in [
+            "Thu, 3 Jan 2008 01:02:03",
+            "Thu, 3 Jan 08 01:02:03 GMT",
+            "Thu 3 Jan 2008 01:02:03 GMT",
+            "Thu, 3 Jan 2008 1:02:03 GMT",
+        ] {
+            assert_eq!(parse_gmt(odd), None, "{odd}");
+        }
         assert!(parse_version_date("yesterday").is_err());
+        assert_eq!(
+            parse_day("2008-01-28"),
+            NaiveDate::from_ymd_opt(2008, 1, 28)
+        );
+        for bad in [
+            "2008-1-28",
+            "2008-02-30",
+            "2008/01/28",
+            "٢٠٠٨-01-28",
+            "2008-01-28T",
+        ] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
     }
 }

@@ -13,7 +13,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::metadata::{parse_version_date, parse_version_label, split_categories};
+use crate::metadata::{parse_day, parse_version_date, parse_version_label, split_categories};
 use crate::{ArxivId, Metadata, Version, split_authors};
 
 /// One line of the snapshot.
@@ -87,12 +87,14 @@ pub fn parse_line(text: &str) -> Result<SnapshotRecord, String> {
         .update_date
         .as_deref()
         .map(|d| {
-            d.parse::<NaiveDate>()
-                .map_err(|_| format!("field `update_date`: {d:?} is not a YYYY-MM-DD date"))
+            parse_day(d)
+                .ok_or_else(|| format!("field `update_date`: {d:?} is not a YYYY-MM-DD date"))
         })
         .transpose()?;
     let authors = match &line.authors_parsed {
-        Some(parsed) if !parsed.is_empty() => parsed.iter().filter_map(|p| name_from_parts(p)).collect(),
+        Some(parsed) if !parsed.is_empty() => {
+            parsed.iter().filter_map(|p| name_from_parts(p)).collect()
+        }
         _ => split_authors(line.authors.as_deref().unwrap_or_default()),
     };
     let text_field = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
@@ -143,7 +145,10 @@ mod tests {
         assert_eq!(m.id.as_str(), "0704.0001");
         assert_eq!(m.authors[0], "C. Balázs");
         assert_eq!(m.authors.len(), 4);
-        assert_eq!(m.versions.iter().map(|v| v.number).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(
+            m.versions.iter().map(|v| v.number).collect::<Vec<_>>(),
+            [1, 2]
+        );
         assert_eq!(m.license, None);
         assert_eq!(m.journal_ref.as_deref(), Some("Phys.Rev.D76:013009,2007"));
         assert!(m.abstract_text.starts_with("A fully"));
@@ -160,7 +165,10 @@ mod tests {
                 r#"{"id":"0704.0001","title":"x","versions":[{"version":"v1","created":"then"}]}"#,
                 "field `versions`",
             ),
-            (r#"{"id":"0704.0001","title":"x","update_date":"2008-13-01"}"#, "update_date"),
+            (
+                r#"{"id":"0704.0001","title":"x","update_date":"2008-13-01"}"#,
+                "update_date",
+            ),
             (r#"{"id":"0704.0001"}"#, "missing field `title`"),
         ] {
             let err = parse_line(line).unwrap_err();

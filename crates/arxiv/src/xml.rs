@@ -6,10 +6,11 @@
 //! `recorded-10.xml` with `recorded-04.xml`), and no two elements we read share a local name
 //! across namespaces in a way that matters. Namespace resolution would cost time and buy nothing.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::events::{BytesRef, BytesStart, BytesText};
+use quick_xml::{Reader, XmlVersion};
 
 /// Why a document could not be read, and where: a byte offset and the line and column it falls on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +32,10 @@ impl ParseError {
             .rposition(|&b| b == b'\n')
             .map_or(0, |p| p + 1);
         // Columns count characters, not bytes, so that they match what an editor shows.
-        let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u64 + 1;
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count() as u64
+            + 1;
         ParseError {
             offset,
             line,
@@ -88,22 +92,45 @@ pub(crate) const DOCTYPE_REFUSED: &str =
     "a DOCTYPE is not allowed here (entity declarations are refused)";
 
 /// Collects the text of the element being read: plain text, CDATA and entity references.
+///
+/// Most elements hold one run of text with no references, which stays a slice of the input; a
+/// copy is made only when pieces have to be joined. Taking the text then costs at most the one
+/// allocation of the field that keeps it.
 #[derive(Debug, Default)]
-pub(crate) struct TextBuf {
-    buf: String,
+pub(crate) enum TextBuf<'a> {
+    #[default]
+    Empty,
+    One(Cow<'a, str>),
+    Many(String),
 }
 
-impl TextBuf {
+impl<'a> TextBuf<'a> {
     pub(crate) fn clear(&mut self) {
-        self.buf.clear();
+        *self = TextBuf::Empty;
     }
 
-    pub(crate) fn push_text(&mut self, text: &BytesText<'_>) {
-        self.buf.push_str(&text.xml10_content());
+    pub(crate) fn push(&mut self, piece: Cow<'a, str>) {
+        match self {
+            TextBuf::Empty => *self = TextBuf::One(piece),
+            TextBuf::One(first) => {
+                let mut joined = String::with_capacity(first.len() + piece.len());
+                joined.push_str(first);
+                joined.push_str(&piece);
+                *self = TextBuf::Many(joined);
+            }
+            TextBuf::Many(s) => s.push_str(&piece),
+        }
     }
 
-    pub(crate) fn push_str(&mut self, s: &str) {
-        self.buf.push_str(s);
+    /// Appends text. `eols` says whether the document has any `\r` at all: XML reads `\r\n`
+    /// and `\r` as `\n`, and a document without them (arXiv's) need not be searched again for
+    /// every piece of text.
+    pub(crate) fn push_text(&mut self, text: &BytesText<'a>, eols: bool) {
+        if eols {
+            self.push(text.xml10_content());
+        } else {
+            self.push(text.clone().into_inner());
+        }
     }
 
     /// Appends the character an entity or character reference stands for. Only the five
@@ -111,12 +138,13 @@ impl TextBuf {
     pub(crate) fn push_ref(&mut self, reference: &BytesRef<'_>) -> Result<(), String> {
         match reference.resolve_char_ref() {
             Ok(Some(c)) => {
-                self.buf.push(c);
+                let mut utf8 = [0u8; 4];
+                self.push(Cow::Owned(c.encode_utf8(&mut utf8).to_owned()));
                 Ok(())
             }
             Ok(None) => match quick_xml::escape::resolve_predefined_entity(reference) {
                 Some(s) => {
-                    self.buf.push_str(s);
+                    self.push(Cow::Borrowed(s));
                     Ok(())
                 }
                 None => Err(format!("undefined entity &{};", &**reference)),
@@ -126,27 +154,38 @@ impl TextBuf {
     }
 
     /// The collected text, trimmed, leaving the buffer empty for the next element.
-    pub(crate) fn take_trimmed(&mut self) -> String {
-        let trimmed = self.buf.trim();
-        let out = if trimmed.len() == self.buf.len() {
-            std::mem::take(&mut self.buf)
-        } else {
-            trimmed.to_owned()
-        };
-        self.buf.clear();
-        out
+    pub(crate) fn take(&mut self) -> Cow<'a, str> {
+        match std::mem::take(self) {
+            TextBuf::Empty => Cow::Borrowed(""),
+            TextBuf::One(Cow::Borrowed(s)) => Cow::Borrowed(s.trim()),
+            TextBuf::One(Cow::Owned(s)) | TextBuf::Many(s) => {
+                if s.trim().len() == s.len() {
+                    Cow::Owned(s)
+                } else {
+                    Cow::Owned(s.trim().to_owned())
+                }
+            }
+        }
     }
 }
 
-/// The value of the attribute with local name `name`, unescaped.
-pub(crate) fn attribute(e: &BytesStart<'_>, name: &str) -> Result<Option<String>, String> {
+/// Whether `xml` has any carriage return, which text then has to be normalised for.
+pub(crate) fn has_carriage_returns(xml: &[u8]) -> bool {
+    xml.contains(&b'\r')
+}
+
+/// The value of the attribute with local name `name`, unescaped (borrowed when it can be).
+pub(crate) fn attribute<'e>(
+    e: &'e BytesStart<'_>,
+    name: &str,
+) -> Result<Option<Cow<'e, str>>, String> {
     for attr in e.attributes() {
         let attr = attr.map_err(|err| format!("bad attribute: {err}"))?;
         if attr.key.local_name().as_ref() == name {
-            let value = attr
+            return attr
                 .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|err| format!("bad attribute value: {err}"))?;
-            return Ok(Some(value.into_owned()));
+                .map(Some)
+                .map_err(|err| format!("bad attribute value: {err}"));
         }
     }
     Ok(None)
@@ -166,9 +205,6 @@ mod tests {
         let xml = "<a>\n  <bé>x</c>".as_bytes();
         let err = ParseError::at(xml, xml.len() as u64 - 4, "mismatch");
         assert_eq!((err.line(), err.column()), (2, 8));
-        assert_eq!(
-            err.to_string(),
-            "line 2, column 8 (byte 12): mismatch"
-        );
+        assert_eq!(err.to_string(), "line 2, column 8 (byte 12): mismatch");
     }
 }

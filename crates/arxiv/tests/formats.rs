@@ -30,8 +30,16 @@ fn count(haystack: &[u8], needle: &str) -> usize {
 #[test]
 fn arxiv_format_pages_read_every_record_and_the_next_token() {
     for (name, first_id, next) in [
-        ("listrecords-arxiv-cursor4000.xml", "0704.4001", "436115|5001"),
-        ("listrecords-arxiv-cursor405000.xml", "1302.0649", "436115|406001"),
+        (
+            "listrecords-arxiv-cursor4000.xml",
+            "0704.4001",
+            "436115|5001",
+        ),
+        (
+            "listrecords-arxiv-cursor405000.xml",
+            "1302.0649",
+            "436115|406001",
+        ),
     ] {
         let list = page(name);
         let raw = fixture(&format!("oai-pmh/{name}"));
@@ -58,9 +66,20 @@ fn arxiv_format_pages_read_every_record_and_the_next_token() {
     assert_eq!(m.created.unwrap().to_string(), "2007-04-30");
     assert_eq!(m.updated.unwrap().to_string(), "2008-01-28");
     assert_eq!(m.report_no.as_deref(), Some("RUNHETC-07-05"));
-    assert!(m.comments.as_deref().unwrap().contains("Reference added, some typos corrected and\n"));
-    assert!(m.abstract_text.starts_with("We analyze supersymmetry breaking"));
-    assert_eq!(list.response_date.unwrap().to_rfc3339(), "2013-05-24T20:43:21+00:00");
+    assert!(
+        m.comments
+            .as_deref()
+            .unwrap()
+            .contains("Reference added, some typos corrected and\n")
+    );
+    assert!(
+        m.abstract_text
+            .starts_with("We analyze supersymmetry breaking")
+    );
+    assert_eq!(
+        list.response_date.unwrap().to_rfc3339(),
+        "2013-05-24T20:43:21+00:00"
+    );
     let m = list.records[1].metadata.as_ref().unwrap();
     assert_eq!(m.categories, ["math.AT", "math.GR"]);
     assert_eq!(m.doi.as_deref(), Some("10.1112/jtopol/jtn021"));
@@ -77,7 +96,11 @@ fn arxiv_raw_pages_keep_every_version_with_its_time() {
     assert_eq!(m.submitter.as_deref(), Some("Robert Brandenberger"));
     assert_eq!(
         m.authors,
-        ["Robert H. Brandenberger", "Keshav Dasgupta", "Anne-Christine Davis"]
+        [
+            "Robert H. Brandenberger",
+            "Keshav Dasgupta",
+            "Anne-Christine Davis"
+        ]
     );
     assert_eq!(m.categories, ["hep-th", "astro-ph", "gr-qc", "hep-ph"]);
     let versions: Vec<String> = m
@@ -95,7 +118,11 @@ fn arxiv_raw_pages_keep_every_version_with_its_time() {
         ]
     );
     assert_eq!(list.records[1].header.sets.len(), 4);
-    assert!(list.records.iter().all(|r| r.metadata.as_ref().is_some_and(|m| !m.versions.is_empty())));
+    assert!(
+        list.records
+            .iter()
+            .all(|r| r.metadata.as_ref().is_some_and(|m| !m.versions.is_empty()))
+    );
 }
 
 #[test]
@@ -155,13 +182,17 @@ fn every_recorded_api_response_parses() {
     let index = api_index();
     assert_eq!(index.len(), 27);
     for (file, status, _) in &index {
-        let feed = parse_feed(&fixture(&format!("api/{file}"))).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let feed =
+            parse_feed(&fixture(&format!("api/{file}"))).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(feed.skipped.is_empty(), "{file}: {:?}", feed.skipped);
         assert_eq!(status == &400, !feed.errors.is_empty(), "{file}");
         if feed.errors.is_empty() {
             assert!(feed.total_results.is_some(), "{file}");
             for entry in &feed.entries {
-                assert!(!entry.title.is_empty() && !entry.authors.is_empty(), "{file}");
+                assert!(
+                    !entry.title.is_empty() && !entry.authors.is_empty(),
+                    "{file}"
+                );
                 assert!(!entry.categories.is_empty(), "{file}");
             }
         }
@@ -189,7 +220,10 @@ fn api_feeds_carry_totals_errors_and_entry_details() {
     let e = &old_style.entries[0];
     assert_eq!(e.id.to_string(), "1111.2011v2");
     assert_eq!(e.doi.as_deref(), Some("10.1103/PhysRevB.85.115117"));
-    assert_eq!(e.journal_ref.as_deref(), Some("Phys. Rev. B 85, 115117 (2012)"));
+    assert_eq!(
+        e.journal_ref.as_deref(),
+        Some("Phys. Rev. B 85, 115117 (2012)")
+    );
     assert_eq!(e.categories, ["cond-mat.str-el", "cond-mat.stat-mech"]);
     assert_eq!(e.published.to_rfc3339(), "2011-11-08T18:48:36+00:00");
     assert_eq!(e.updated.to_rfc3339(), "2012-04-02T12:38:54+00:00");
@@ -197,10 +231,16 @@ fn api_feeds_carry_totals_errors_and_entry_details() {
     let e = &feed(9).entries[0];
     assert_eq!(e.id.to_string(), "hep-ex/0406020v1");
     assert_eq!(e.authors[0].name, "Alessia Tricomi");
-    assert_eq!(e.authors[0].affiliations, ["for the ATLAS and CMS Collaborations"]);
+    assert_eq!(
+        e.authors[0].affiliations,
+        ["for the ATLAS and CMS Collaborations"]
+    );
 
     let e = &feed(2).entries[0];
     assert_eq!(e.id.to_string(), "1707.08567v1");
     assert_eq!(e.authors.len(), 34);
-    assert!(e.summary.contains(r#""Concepts in Information Theory and Communications""#));
+    assert!(
+        e.summary
+            .contains(r#""Concepts in Information Theory and Communications""#)
+    );
 }

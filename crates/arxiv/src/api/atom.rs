@@ -1,6 +1,8 @@
 //! The arXiv API's Atom feeds (<https://info.arxiv.org/help/api/user-manual.html>): entries, the
 //! OpenSearch totals that drive paging, and the error entries the API uses instead of statuses.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use quick_xml::events::{BytesStart, Event};
 
@@ -89,6 +91,7 @@ impl Tag {
 /// Parses one API response.
 pub fn parse_feed(xml: &[u8]) -> Result<Feed, ParseError> {
     let mut reader = xml::reader(xml);
+    let eols = xml::has_carriage_returns(xml);
     let mut state = State::default();
     loop {
         let position = reader.buffer_position();
@@ -104,13 +107,13 @@ pub fn parse_feed(xml: &[u8]) -> Result<Feed, ParseError> {
             }
             Event::Text(t) => {
                 if state.collecting() {
-                    state.text.push_text(&t);
+                    state.text.push_text(&t, eols);
                 }
                 Ok(())
             }
             Event::CData(c) => {
                 if state.collecting() {
-                    state.text.push_str(&c.xml10_content());
+                    state.text.push(c.xml10_content());
                 }
                 Ok(())
             }
@@ -136,9 +139,9 @@ pub fn parse_feed(xml: &[u8]) -> Result<Feed, ParseError> {
 }
 
 #[derive(Default)]
-struct State {
+struct State<'a> {
     stack: Vec<Tag>,
-    text: TextBuf,
+    text: TextBuf<'a>,
     saw_feed: bool,
     feed: Feed,
     entry: EntryDraft,
@@ -161,7 +164,7 @@ struct EntryDraft {
     doi: String,
 }
 
-impl State {
+impl<'a> State<'a> {
     fn collecting(&self) -> bool {
         self.stack.last().is_some_and(|t| t.holds_text())
     }
@@ -176,10 +179,7 @@ impl State {
                 Tag::Feed
             }
             (None, _) => {
-                return Err(format!(
-                    "not an Atom feed (the root element is <{}>)",
-                    name
-                ));
+                return Err(format!("not an Atom feed (the root element is <{}>)", name));
             }
             (Some(Tag::Feed), "entry") => {
                 self.entry = EntryDraft::default();
@@ -203,12 +203,12 @@ impl State {
             }
             (Some(Tag::Entry), "category") => {
                 if let Some(term) = attribute(e, "term")? {
-                    self.entry.categories.push(term);
+                    self.entry.categories.push(term.into_owned());
                 }
                 Tag::Other
             }
             (Some(Tag::Entry), "primary_category") => {
-                self.entry.primary_category = attribute(e, "term")?;
+                self.entry.primary_category = attribute(e, "term")?.map(Cow::into_owned);
                 Tag::Other
             }
             (Some(Tag::Author), "name") => Tag::Name,
@@ -238,22 +238,22 @@ impl State {
             }
             return;
         }
-        let text = self.text.take_trimmed();
+        let text = self.text.take();
         let e = &mut self.entry;
         match tag {
             Tag::TotalResults => self.feed.total_results = text.parse().ok(),
             Tag::StartIndex => self.feed.start_index = text.parse().ok(),
             Tag::ItemsPerPage => self.feed.items_per_page = text.parse().ok(),
-            Tag::Id => e.id = text,
-            Tag::Title => e.title = text,
-            Tag::Summary => e.summary = text,
-            Tag::Published => e.published = text,
-            Tag::Updated => e.updated = text,
-            Tag::Comment => e.comment = text,
-            Tag::JournalRef => e.journal_ref = text,
-            Tag::Doi => e.doi = text,
-            Tag::Name => e.author_name = text,
-            Tag::Affiliation => e.affiliations.push(text),
+            Tag::Id => e.id = text.into_owned(),
+            Tag::Title => e.title = text.into_owned(),
+            Tag::Summary => e.summary = text.into_owned(),
+            Tag::Published => e.published = text.into_owned(),
+            Tag::Updated => e.updated = text.into_owned(),
+            Tag::Comment => e.comment = text.into_owned(),
+            Tag::JournalRef => e.journal_ref = text.into_owned(),
+            Tag::Doi => e.doi = text.into_owned(),
+            Tag::Name => e.author_name = text.into_owned(),
+            Tag::Affiliation => e.affiliations.push(text.into_owned()),
             _ => {}
         }
     }

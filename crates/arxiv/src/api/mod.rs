@@ -28,10 +28,10 @@ pub enum ApiError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error("{url}: malformed feed: {source}")]
-    Parse { url: Url, source: ParseError },
+    Parse { url: String, source: ParseError },
     /// The API answered with error entries (with HTTP 400 or 200).
     #[error("{url}: arXiv rejected the query: {message}")]
-    Rejected { url: Url, message: String },
+    Rejected { url: String, message: String },
 }
 
 /// Queries one API endpoint, whose base URL is fixed at construction.
@@ -60,12 +60,21 @@ impl ApiClient {
     }
 
     /// One page of a search (`search_query` syntax, such as `au:del_maestro AND ti:checkerboard`).
-    pub async fn search(&self, query: &str, start: u64, max_results: u32) -> Result<Feed, ApiError> {
+    pub async fn search(
+        &self,
+        query: &str,
+        start: u64,
+        max_results: u32,
+    ) -> Result<Feed, ApiError> {
         self.query(self.search_url(query, start, max_results)).await
     }
 
     pub fn fetch_url(&self, ids: &[VersionedId]) -> Url {
-        let list = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        let list = ids
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         let mut url = self.base.clone();
         url.query_pairs_mut()
             .append_pair("id_list", &list)
@@ -96,12 +105,12 @@ impl ApiClient {
             Err(e) => return Err(e.into()),
         };
         let feed = parse_feed(&body).map_err(|source| ApiError::Parse {
-            url: url.clone(),
+            url: url.to_string(),
             source,
         })?;
         if !feed.errors.is_empty() {
             return Err(ApiError::Rejected {
-                url,
+                url: url.to_string(),
                 message: feed.errors.join("; "),
             });
         }
@@ -117,7 +126,10 @@ mod tests {
     #[test]
     fn id_lists_are_built_from_parsed_ids_on_the_configured_base() {
         let http = Client::new(ClientConfig::new("test")).unwrap();
-        let api = ApiClient::new(http, Url::parse("https://export.arxiv.org/api/query").unwrap());
+        let api = ApiClient::new(
+            http,
+            Url::parse("https://export.arxiv.org/api/query").unwrap(),
+        );
         let ids = ["2104.12255v1", "hep-ex/0406020"].map(|s| VersionedId::parse(s).unwrap());
         assert_eq!(
             api.fetch_url(&ids).as_str(),

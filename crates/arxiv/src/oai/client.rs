@@ -48,17 +48,17 @@ pub enum OaiError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error("{url}: malformed page: {source}")]
-    Parse { url: Url, source: ParseError },
+    Parse { url: String, source: ParseError },
     /// A page with no records that does not say `noRecordsMatch`: OAI-PMH does not allow it,
     /// and treating it as the end of the list could skip records, so it is an error.
     #[error("{url}: a ListRecords page without records (and without noRecordsMatch)")]
-    EmptyPage { url: Url },
+    EmptyPage { url: String },
     /// The token expired or was never valid; the list has to be started again.
     #[error("{url}: the repository refused the resumption token: {message}")]
-    BadResumptionToken { url: Url, message: String },
+    BadResumptionToken { url: String, message: String },
     #[error("{url}: OAI-PMH error {code}: {message}")]
     Protocol {
-        url: Url,
+        url: String,
         code: ErrorCode,
         message: String,
     },
@@ -66,7 +66,7 @@ pub enum OaiError {
 
 impl OaiError {
     /// The page's URL, for errors that concern one page.
-    pub fn url(&self) -> Option<&Url> {
+    pub fn url(&self) -> Option<&str> {
         match self {
             OaiError::Fetch(_) => None,
             OaiError::Parse { url, .. }
@@ -135,23 +135,30 @@ impl OaiClient {
         let body = self.http.get(&url, MAX_PAGE_BYTES).await?;
         let response = match parse_list_records(&body) {
             Ok(response) => response,
-            Err(source) => return Err(OaiError::Parse { url, source }),
+            Err(source) => {
+                return Err(OaiError::Parse {
+                    url: url.to_string(),
+                    source,
+                });
+            }
         };
         match response {
             Response::Records(list) if list.records.is_empty() && list.skipped.is_empty() => {
-                Err(OaiError::EmptyPage { url })
+                Err(OaiError::EmptyPage {
+                    url: url.to_string(),
+                })
             }
             Response::Records(list) => Ok(list),
             Response::Errors {
                 response_date,
                 errors,
-            } => interpret_errors(url, response_date, errors),
+            } => interpret_errors(url.to_string(), response_date, errors),
         }
     }
 }
 
 fn interpret_errors(
-    url: Url,
+    url: String,
     response_date: Option<DateTime<Utc>>,
     errors: Vec<ProtocolError>,
 ) -> Result<ListRecords, OaiError> {
