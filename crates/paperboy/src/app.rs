@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::email::Mailer;
+use crate::ingest::arxiv::ArxivClients;
 use crate::search::Search;
 use crate::store::Store;
 use crate::web::metrics::Metrics;
@@ -21,6 +22,8 @@ pub struct App {
     pub limits: Arc<RateLimits>,
     /// Wakes the outbox sender when a mail is queued, so confirmations go out at once.
     pub sender_wakeup: Arc<tokio::sync::Notify>,
+    /// The arXiv OAI-PMH and API clients, sharing one polite connection.
+    pub arxiv: ArxivClients,
     /// The search indexes (lexical and vectors) and the embedding model.
     pub search: Arc<Search>,
     clock: Clock,
@@ -42,8 +45,10 @@ impl App {
             &config.data_dir.join("search"),
             crate::embed::load(&config),
         )?);
+        let arxiv = ArxivClients::new(&config.arxiv, config.base_url.as_str())?;
         Ok(App {
             search,
+            arxiv,
             mailer,
             limits: Arc::new(RateLimits::default()),
             sender_wakeup: Arc::new(tokio::sync::Notify::new()),

@@ -346,10 +346,21 @@ impl Config {
         .map(|n| n.min(256.0) as usize)
         .unwrap_or(0);
         let submissions = load_submission_rules(
-            &source,
-            file.submit_window_days,
-            file.submit_per_day,
-            file.submit_on_weekends,
+            source(
+                None,
+                "PAPERBOY_SUBMIT_WINDOW_DAYS",
+                file.submit_window_days.map(|n| n.to_string()),
+            ),
+            source(
+                None,
+                "PAPERBOY_SUBMIT_PER_DAY",
+                file.submit_per_day.map(|n| n.to_string()),
+            ),
+            source(
+                None,
+                "PAPERBOY_SUBMIT_ON_WEEKENDS",
+                file.submit_on_weekends.map(|b| b.to_string()),
+            ),
         )?;
         Ok(Config {
             submissions,
@@ -391,9 +402,13 @@ impl Config {
     }
 }
 
+/// Where a value comes from: given (flag, environment variable, file value), the value and a
+/// description of its source for error messages.
+type Source<'a> = dyn Fn(Option<String>, &str, Option<String>) -> Option<(String, String)> + 'a;
+
 /// The arXiv endpoints and the harvest schedule.
 fn load_arxiv(
-    source: &dyn Fn(Option<String>, &str, Option<String>) -> Option<(String, String)>,
+    source: &Source<'_>,
     [file_oai_url, file_api_url]: [Option<String>; 2],
     file_delay_ms: Option<u64>,
     file_harvest_at: Option<String>,
@@ -463,19 +478,15 @@ fn load_arxiv(
     ))
 }
 
-/// The submission rules: `submit_window_days`, `submit_per_day`, `submit_on_weekends`.
+/// The submission rules from their sources (value, where it came from):
+/// `submit_window_days`, `submit_per_day`, `submit_on_weekends`.
 fn load_submission_rules(
-    source: &dyn Fn(Option<String>, &str, Option<String>) -> Option<(String, String)>,
-    file_window: Option<i64>,
-    file_per_day: Option<i64>,
-    file_weekends: Option<bool>,
+    window: Option<(String, String)>,
+    per_day: Option<(String, String)>,
+    weekends: Option<(String, String)>,
 ) -> anyhow::Result<crate::domain::member::SubmissionRules> {
     let defaults = crate::domain::member::SubmissionRules::default();
-    let count = |var: &str, key: &str, from_file: Option<i64>, default: i64| match source(
-        None,
-        var,
-        from_file.map(|n| n.to_string()),
-    ) {
+    let count = |value: Option<(String, String)>, key: &str, default: i64| match value {
         Some((v, from)) => v
             .parse::<i64>()
             .ok()
@@ -483,11 +494,7 @@ fn load_submission_rules(
             .ok_or_else(|| anyhow!("{from}: {key}: {v:?} is not a whole number, 1 or more")),
         None => Ok(default),
     };
-    let allow_weekends = match source(
-        None,
-        "PAPERBOY_SUBMIT_ON_WEEKENDS",
-        file_weekends.map(|b| b.to_string()),
-    ) {
+    let allow_weekends = match weekends {
         Some((v, from)) => match v.as_str() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
@@ -496,18 +503,8 @@ fn load_submission_rules(
         None => defaults.allow_weekends,
     };
     Ok(crate::domain::member::SubmissionRules {
-        window_days: count(
-            "PAPERBOY_SUBMIT_WINDOW_DAYS",
-            "submit_window_days",
-            file_window,
-            defaults.window_days,
-        )?,
-        per_member_per_day: count(
-            "PAPERBOY_SUBMIT_PER_DAY",
-            "submit_per_day",
-            file_per_day,
-            defaults.per_member_per_day,
-        )?,
+        window_days: count(window, "submit_window_days", defaults.window_days)?,
+        per_member_per_day: count(per_day, "submit_per_day", defaults.per_member_per_day)?,
         allow_weekends,
     })
 }

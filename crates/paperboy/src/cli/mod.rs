@@ -1,9 +1,11 @@
 //! The command line: `paperboy [--config FILE] [--data-dir DIR] <command>`, one file per command.
 
 mod config;
-mod digest;
 mod demo;
+mod digest;
 mod embed;
+mod fetch;
+mod harvest;
 mod import;
 mod member;
 mod reindex;
@@ -34,8 +36,14 @@ pub struct Cli {
 enum Command {
     /// Serve the web app and API.
     Serve(serve::Args),
-    /// Import papers from paperboy JSONL or Hugging Face daily_papers files (.gz is fine).
+    /// Import papers from paperboy JSONL, Hugging Face daily_papers files or the arXiv metadata
+    /// snapshot (.gz is fine).
     Import(import::Args),
+    /// Harvest new and changed papers from arXiv's OAI-PMH feed, resuming where the last
+    /// harvest stopped.
+    Harvest(harvest::Args),
+    /// Fetch papers by id from the arXiv API into the store.
+    Fetch(fetch::Args),
     /// Rebuild the search index from the store.
     Reindex(reindex::Args),
     /// Embed papers that have no vector yet (resumable), for semantic search.
@@ -73,15 +81,9 @@ pub async fn run(cli: Cli) -> ExitCode {
                 .and_then_async(|c| serve::run(c, args))
                 .await
         }
-        Command::Digest(args) => load(overrides.clone(), None).and_then_async(|c| digest::run(c, args)).await,
-        Command::Reindex(args) => {
+        Command::Digest(args) => {
             load(overrides.clone(), None)
-                .and_then_async(|c| reindex::run(c, args))
-                .await
-        }
-        Command::Embed(args) => {
-            load(overrides.clone(), None)
-                .and_then_async(|c| embed::run(c, args))
+                .and_then_async(|c| digest::run(c, args))
                 .await
         }
         Command::Member(args) => {
@@ -102,6 +104,26 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Import(args) => {
             load(overrides.clone(), None)
                 .and_then_async(|c| import::run(c, args))
+                .await
+        }
+        Command::Harvest(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| harvest::run(c, args))
+                .await
+        }
+        Command::Reindex(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| reindex::run(c, args))
+                .await
+        }
+        Command::Embed(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| embed::run(c, args))
+                .await
+        }
+        Command::Fetch(args) => {
+            load(overrides.clone(), None)
+                .and_then_async(|c| fetch::run(c, args))
                 .await
         }
     };

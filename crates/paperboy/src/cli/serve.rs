@@ -44,6 +44,13 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     if args.demo {
         super::demo::load_if_empty(&app.store, &data_dir).await?;
     }
+    // The demo is a fixed snapshot: it never reaches out to arXiv.
+    match app.config.harvest.at {
+        Some(at) if !args.demo => {
+            tokio::spawn(crate::jobs::harvest::run_schedule(app.clone(), at));
+        }
+        _ => tracing::info!("the daily arXiv harvest is off"),
+    }
     // Repairs the search index at start-up (missing or behind), then follows the store.
     tokio::spawn(crate::search::follow(app.search.clone(), app.store.clone()));
     tokio::spawn(crate::email::outbox::run_worker(

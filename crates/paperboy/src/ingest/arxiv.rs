@@ -31,6 +31,8 @@ impl ArxivClients {
             env!("CARGO_PKG_VERSION")
         ));
         client_config.delay = config.delay;
+        // Retries back off from the configured pause (doubling), and never start sooner than 1 s.
+        client_config.backoff = config.delay.max(std::time::Duration::from_secs(1));
         let polite_host = [&config.oai_url, &config.api_url]
             .iter()
             .any(|u| u.host_str().is_some_and(|h| h.ends_with("arxiv.org")));
@@ -131,11 +133,20 @@ mod tests {
 
     #[test]
     fn versions_give_the_published_and_updated_times() {
-        let mut meta = Metadata::new(ArxivId::parse("0801.3674").unwrap(), "A Study of\n  Reheating");
+        let mut meta = Metadata::new(
+            ArxivId::parse("0801.3674").unwrap(),
+            "A Study of\n  Reheating",
+        );
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         meta.versions = vec![
-            Version { number: 1, submitted: t("2008-01-23T21:13:53Z") },
-            Version { number: 2, submitted: t("2008-02-04T15:05:55Z") },
+            Version {
+                number: 1,
+                submitted: t("2008-01-23T21:13:53Z"),
+            },
+            Version {
+                number: 2,
+                submitted: t("2008-02-04T15:05:55Z"),
+            },
         ];
         let as_of = as_of_day(NaiveDate::from_ymd_opt(2008, 11, 26).unwrap());
         let o = observed_from_metadata(meta, as_of);
@@ -151,9 +162,18 @@ mod tests {
         let mut meta = Metadata::new(ArxivId::parse("0704.4001").unwrap(), "Warping");
         meta.created = NaiveDate::from_ymd_opt(2007, 4, 30);
         meta.updated = NaiveDate::from_ymd_opt(2008, 1, 28);
-        let o = observed_from_metadata(meta, as_of_day(NaiveDate::from_ymd_opt(2008, 1, 28).unwrap()));
-        assert_eq!(o.paper.published_at.unwrap().to_rfc3339(), "2007-04-30T00:00:00+00:00");
-        assert_eq!(o.paper.updated_at.unwrap().to_rfc3339(), "2008-01-28T00:00:00+00:00");
+        let o = observed_from_metadata(
+            meta,
+            as_of_day(NaiveDate::from_ymd_opt(2008, 1, 28).unwrap()),
+        );
+        assert_eq!(
+            o.paper.published_at.unwrap().to_rfc3339(),
+            "2007-04-30T00:00:00+00:00"
+        );
+        assert_eq!(
+            o.paper.updated_at.unwrap().to_rfc3339(),
+            "2008-01-28T00:00:00+00:00"
+        );
         assert_eq!(o.paper.versions.len(), 1);
     }
 }

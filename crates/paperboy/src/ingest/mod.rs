@@ -250,7 +250,9 @@ fn read_file(
         }
         Format::ArxivSnapshot => Err(fail(
             0,
-            "an arXiv snapshot must be imported with --format arxiv-snapshot".into(),
+            "this is the arXiv metadata snapshot: use --format arxiv-snapshot, which can \
+             resume after an interruption"
+                .into(),
         )),
         Format::Jsonl | Format::Auto => {
             let mut line_no = 0usize;
