@@ -21,7 +21,7 @@ tasks:
   ci [--no-lint]   provision the test environment, check formatting, run clippy and all tests
                    (--no-lint skips fmt and clippy)
   test-env         only provision the test environment, then print its `export` lines
-  bench [http|import]
+  bench [http|import|upvotes]
                    run the benchmarks (all of them without an argument); see BENCHMARKS.md
   help             this text";
 

@@ -165,14 +165,14 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// `$CARGO_TARGET_DIR`, else `target` in the workspace.
-fn target_dir(root: &Path) -> PathBuf {
+pub(super) fn target_dir(root: &Path) -> PathBuf {
     env::var_os("CARGO_TARGET_DIR")
         .map(|dir| root.join(dir))
         .unwrap_or_else(|| root.join("target"))
 }
 
 /// Keeps the benchmarked server on its defaults: no `PAPERBOY_*` variable from our environment.
-fn clear_paperboy_env(command: &mut Command) {
+pub(super) fn clear_paperboy_env(command: &mut Command) {
     for (name, _) in env::vars_os() {
         if name.to_string_lossy().starts_with("PAPERBOY_") {
             command.env_remove(name);

@@ -5,6 +5,7 @@
 
 mod http;
 mod server;
+mod upvotes;
 mod wrk;
 
 use std::path::Path;
@@ -22,6 +23,8 @@ pub enum Which {
     Http,
     /// `cargo bench -p paperboy --bench import`.
     Import,
+    /// Upvotes through the API under 64 connections, with an exact final count.
+    Upvotes,
 }
 
 impl Which {
@@ -30,7 +33,8 @@ impl Which {
             None | Some("all") => Self::All,
             Some("http") => Self::Http,
             Some("import") => Self::Import,
-            Some(other) => bail!("unknown benchmark `{other}` (known: http, import)"),
+            Some("upvotes") => Self::Upvotes,
+            Some(other) => bail!("unknown benchmark `{other}` (known: http, import, upvotes)"),
         })
     }
 }
@@ -41,6 +45,9 @@ pub fn run(root: &Path, which: Which) -> Result<()> {
     }
     if matches!(which, Which::All | Which::Http) {
         step("bench: http", || http::run(root))?;
+    }
+    if matches!(which, Which::All | Which::Upvotes) {
+        step("bench: upvotes", || upvotes::run(root))?;
     }
     Ok(())
 }

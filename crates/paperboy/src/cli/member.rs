@@ -70,7 +70,9 @@ pub async fn run_member(config: Config, args: MemberArgs) -> anyhow::Result<Exit
         MemberCommand::Add { email: e, admin } => {
             let email = email(&e)?;
             let store = store(&config).await?;
-            let member = store.ensure_member(email.as_str(), admin, chrono::Utc::now()).await?;
+            let member = store
+                .ensure_member(email.as_str(), admin, chrono::Utc::now())
+                .await?;
             println!("{}", member.username);
         }
     }

@@ -20,7 +20,9 @@ pub fn parse_username(input: &str) -> Result<String, String> {
     if !(2..=30).contains(&len) {
         return Err("A username has 2 to 30 characters.".into());
     }
-    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         || !s.as_bytes()[0].is_ascii_alphanumeric()
     {
         return Err(
@@ -48,7 +50,13 @@ pub fn username_from_email(email: &str) -> String {
     let local = email.split('@').next().unwrap_or("");
     let mut name: String = local
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .skip_while(|c| !c.is_ascii_alphanumeric())
         .take(24)
         .collect();
@@ -144,8 +152,25 @@ pub fn comment_html(markdown: &str) -> String {
     ammonia::Builder::default()
         .tags(
             [
-                "p", "em", "strong", "del", "code", "pre", "a", "ul", "ol", "li", "blockquote",
-                "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
+                "p",
+                "em",
+                "strong",
+                "del",
+                "code",
+                "pre",
+                "a",
+                "ul",
+                "ol",
+                "li",
+                "blockquote",
+                "br",
+                "hr",
+                "h1",
+                "h2",
+                "h3",
+                "h4",
+                "h5",
+                "h6",
             ]
             .into_iter()
             .collect(),
@@ -163,10 +188,20 @@ mod tests {
     #[test]
     fn usernames_are_short_ascii_words() {
         assert_eq!(parse_username(" ada_l-1 ").unwrap(), "ada_l-1");
-        for bad in ["a", "-ada", "ada lovelace", "<script>", &"x".repeat(31), "adé"] {
+        for bad in [
+            "a",
+            "-ada",
+            "ada lovelace",
+            "<script>",
+            &"x".repeat(31),
+            "adé",
+        ] {
             assert!(parse_username(bad).is_err(), "{bad}");
         }
-        assert_eq!(username_from_email("Ada.Lovelace+x@example.org"), "Ada-Lovelace-x");
+        assert_eq!(
+            username_from_email("Ada.Lovelace+x@example.org"),
+            "Ada-Lovelace-x"
+        );
         assert_eq!(username_from_email("_@example.org"), "00");
     }
 
@@ -177,11 +212,17 @@ mod tests {
         );
         assert!(html.contains("<strong>bold</strong>"), "{html}");
         assert!(html.contains("href=\"https://example.org\""), "{html}");
-        assert!(html.contains("rel=\"nofollow ugc noopener noreferrer\""), "{html}");
+        assert!(
+            html.contains("rel=\"nofollow ugc noopener noreferrer\""),
+            "{html}"
+        );
         assert!(!html.contains("javascript:"), "{html}");
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<img"), "{html}");
-        assert!(html.contains("&lt;script&gt;"), "raw HTML is shown as text: {html}");
+        assert!(
+            html.contains("&lt;script&gt;"),
+            "raw HTML is shown as text: {html}"
+        );
     }
 
     #[test]

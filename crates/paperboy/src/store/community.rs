@@ -58,7 +58,11 @@ impl Store {
     }
 
     /// Which of `papers` the member has upvoted.
-    pub async fn upvoted_among(&self, account_id: i64, papers: &[ArxivId]) -> Result<HashSet<String>> {
+    pub async fn upvoted_among(
+        &self,
+        account_id: i64,
+        papers: &[ArxivId],
+    ) -> Result<HashSet<String>> {
         match self {
             Store::Sqlite(s) => s.upvoted_among(account_id, papers).await,
         }
@@ -84,7 +88,11 @@ impl Store {
     }
 
     /// Which of `papers` the member has saved.
-    pub async fn saved_among(&self, account_id: i64, papers: &[ArxivId]) -> Result<HashSet<String>> {
+    pub async fn saved_among(
+        &self,
+        account_id: i64,
+        papers: &[ArxivId],
+    ) -> Result<HashSet<String>> {
         match self {
             Store::Sqlite(s) => s.saved_among(account_id, papers).await,
         }
@@ -144,21 +152,36 @@ impl Store {
     }
 
     /// Deletes the member's own comment; false if it is not theirs or already deleted.
-    pub async fn delete_comment(&self, account_id: i64, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn delete_comment(
+        &self,
+        account_id: i64,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         match self {
             Store::Sqlite(s) => s.delete_comment(account_id, id, now).await,
         }
     }
 
     /// Hides (or shows again) any comment; for admins.
-    pub async fn set_comment_hidden(&self, id: i64, hidden: bool, now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_comment_hidden(
+        &self,
+        id: i64,
+        hidden: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         match self {
             Store::Sqlite(s) => s.set_comment_hidden(id, hidden, now).await,
         }
     }
 
     /// Hides (or shows again) a paper in every feed list; for admins.
-    pub async fn set_paper_hidden(&self, paper: &ArxivId, hidden: bool, now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_paper_hidden(
+        &self,
+        paper: &ArxivId,
+        hidden: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         match self {
             Store::Sqlite(s) => s.set_paper_hidden(paper, hidden, now).await,
         }

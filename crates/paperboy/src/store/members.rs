@@ -128,10 +128,7 @@ impl Store {
         lifetime: Duration,
     ) -> Result<()> {
         match self {
-            Store::Sqlite(s) => {
-                s.create_login_token(token_hash, email, now, lifetime)
-                    .await
-            }
+            Store::Sqlite(s) => s.create_login_token(token_hash, email, now, lifetime).await,
         }
     }
 

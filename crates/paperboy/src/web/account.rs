@@ -103,14 +103,16 @@ pub async fn save_profile(
     form: Result<Form<ProfileForm>, FormRejection>,
 ) -> PageResult {
     let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest("The profile form was incomplete.".into()));
+        return Err(PageError::BadRequest(
+            "The profile form was incomplete.".into(),
+        ));
     };
     let viewer = match guard(&app, &headers, &form.csrf) {
         Ok(v) => v,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
-    let parsed = parse_username(&form.username)
-        .and_then(|u| parse_fullname(&form.fullname).map(|f| (u, f)));
+    let parsed =
+        parse_username(&form.username).and_then(|u| parse_fullname(&form.fullname).map(|f| (u, f)));
     let (username, fullname) = match parsed {
         Ok(p) => p,
         Err(e) => return page(&app, &viewer, StatusCode::BAD_REQUEST, None, None, Some(e)).await,
@@ -120,7 +122,17 @@ pub async fn save_profile(
         .update_profile(viewer.member.account_id, &username, &fullname)
         .await?
     {
-        ProfileOutcome::Saved => page(&app, &viewer, StatusCode::OK, None, Some("Profile saved.".into()), None).await,
+        ProfileOutcome::Saved => {
+            page(
+                &app,
+                &viewer,
+                StatusCode::OK,
+                None,
+                Some("Profile saved.".into()),
+                None,
+            )
+            .await
+        }
         ProfileOutcome::UsernameTaken => {
             page(
                 &app,
@@ -128,7 +140,9 @@ pub async fn save_profile(
                 StatusCode::CONFLICT,
                 None,
                 None,
-                Some(format!("The username {username:?} is taken; please choose another.")),
+                Some(format!(
+                    "The username {username:?} is taken; please choose another."
+                )),
             )
             .await
         }
@@ -150,14 +164,20 @@ pub async fn create_api_token(
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> PageResult {
     let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest("The token form was incomplete.".into()));
+        return Err(PageError::BadRequest(
+            "The token form was incomplete.".into(),
+        ));
     };
     let viewer = match guard(&app, &headers, &form.csrf) {
         Ok(v) => v,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let name: String = form.name.trim().chars().take(60).collect();
-    let name = if name.is_empty() { "token".to_owned() } else { name };
+    let name = if name.is_empty() {
+        "token".to_owned()
+    } else {
+        name
+    };
     let token = create_token(&app.store, &viewer.member, &name, app.now()).await?;
     page(&app, &viewer, StatusCode::OK, Some(token), None, None).await
 }
@@ -172,14 +192,24 @@ pub async fn revoke_api_token(
     let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
     let viewer = match guard(&app, &headers, &csrf) {
         Ok(v) => v,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let revoked = app
         .store
         .revoke_api_token(viewer.member.account_id, token_id, app.now())
         .await?;
     if !revoked {
-        return Err(PageError::NotFound("There is no such token of yours.".into()));
+        return Err(PageError::NotFound(
+            "There is no such token of yours.".into(),
+        ));
     }
-    page(&app, &viewer, StatusCode::OK, None, Some("Token revoked.".into()), None).await
+    page(
+        &app,
+        &viewer,
+        StatusCode::OK,
+        None,
+        Some("Token revoked.".into()),
+        None,
+    )
+    .await
 }

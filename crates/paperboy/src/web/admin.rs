@@ -26,10 +26,10 @@ fn not_admin() -> PageError {
 }
 
 /// Checks an unsafe admin request; Err is the response to send.
-fn admin_guard(app: &App, headers: &HeaderMap, csrf: &str) -> Result<Viewer, Response> {
+fn admin_guard(app: &App, headers: &HeaderMap, csrf: &str) -> Result<Viewer, Box<Response>> {
     let viewer = guard(app, headers, csrf)?;
     if !viewer.member.is_admin {
-        return Err(not_admin().into_response());
+        return Err(Box::new(not_admin().into_response()));
     }
     Ok(viewer)
 }
@@ -86,10 +86,10 @@ pub async fn hide_paper(
         return Err(PageError::BadRequest("The form was incomplete.".into()));
     };
     if let Err(r) = admin_guard(&app, &headers, &form.csrf) {
-        return Ok(r);
+        return Ok(*r);
     }
-    let id = ArxivId::parse_lenient(&form.paper)
-        .map_err(|e| PageError::BadRequest(e.to_string()))?;
+    let id =
+        ArxivId::parse_lenient(&form.paper).map_err(|e| PageError::BadRequest(e.to_string()))?;
     let hidden = form.hidden != "0";
     app.store.set_paper_hidden(&id, hidden, app.now()).await?;
     tracing::info!(paper.id = %id, hidden, "admin hid a paper");
@@ -123,13 +123,17 @@ pub async fn hide_comment(
         return Err(PageError::BadRequest("The form was incomplete.".into()));
     };
     if let Err(r) = admin_guard(&app, &headers, &form.csrf) {
-        return Ok(r);
+        return Ok(*r);
     }
     let comment = app.store.comment(comment_id).await?;
     app.store
         .set_comment_hidden(comment_id, form.hidden != "0", app.now())
         .await?;
-    Ok(Redirect::to(&format!("/papers/{}#comment-{comment_id}", comment.paper_id)).into_response())
+    Ok(Redirect::to(&format!(
+        "/papers/{}#comment-{comment_id}",
+        comment.paper_id
+    ))
+    .into_response())
 }
 
 /// `POST /admin/members/{id}/ban`
@@ -142,13 +146,22 @@ pub async fn ban_member(
     let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
     let viewer = match admin_guard(&app, &headers, &csrf) {
         Ok(v) => v,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let member = app.store.member(account_id).await?;
     if member.account_id == viewer.member.account_id || member.is_admin {
-        return Err(PageError::BadRequest("Admins cannot be banned here.".into()));
+        return Err(PageError::BadRequest(
+            "Admins cannot be banned here.".into(),
+        ));
     }
     app.store.ban_member(account_id, app.now()).await?;
     tracing::info!(account.id = account_id, "admin banned a member");
-    page(&app, Some(format!("@{} is banned; their upvotes are removed.", member.username))).await
+    page(
+        &app,
+        Some(format!(
+            "@{} is banned; their upvotes are removed.",
+            member.username
+        )),
+    )
+    .await
 }

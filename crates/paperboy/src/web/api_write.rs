@@ -33,7 +33,9 @@ async fn token_member(app: &App, headers: &HeaderMap) -> Result<Option<Member>, 
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() <= 200)
-        .ok_or_else(|| ApiError::Unauthorized("Invalid credentials in Authorization header".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized("Invalid credentials in Authorization header".into())
+        })?;
     app.store
         .member_by_api_token(&session::digest(token))
         .await?
@@ -53,9 +55,9 @@ pub async fn viewer(app: &App, headers: &HeaderMap) -> Result<Option<Member>, Ap
 
 /// The member a write request is made by; 401 without a valid token.
 async fn writer(app: &App, headers: &HeaderMap) -> Result<Member, ApiError> {
-    token_member(app, headers)
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("An API token is required (Authorization: Bearer …)".into()))
+    token_member(app, headers).await?.ok_or_else(|| {
+        ApiError::Unauthorized("An API token is required (Authorization: Bearer …)".into())
+    })
 }
 
 /// The methods an action path under `/api/papers/` allows, or None for a paper path.
@@ -87,7 +89,9 @@ pub async fn paper_action(
             let body = Json::<CommentRequest>::from_request(req, &app).await;
             comment(State(app), headers, id, body).await
         }
-        _ => Ok(super::community::method_not_allowed(allowed.unwrap_or("GET"))),
+        _ => Ok(super::community::method_not_allowed(
+            allowed.unwrap_or("GET"),
+        )),
     }
 }
 
@@ -113,7 +117,12 @@ pub struct VoteBody {
     pub upvotes: i64,
 }
 
-async fn vote(app: &App, headers: &HeaderMap, id: Result<Path<String>, PathRejection>, on: bool) -> Result<Response, ApiError> {
+async fn vote(
+    app: &App,
+    headers: &HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    on: bool,
+) -> Result<Response, ApiError> {
     let member = writer(app, headers).await?;
     let id = paper_id(id)?;
     app.limits

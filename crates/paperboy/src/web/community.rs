@@ -43,7 +43,11 @@ fn parse_id(raw: &str) -> Result<ArxivId, PageError> {
 }
 
 /// Sets `upvoted` on the cards of `papers` (same order) for the viewer, if any.
-pub async fn mark_upvoted(app: &App, papers: &[Paper], cards: &mut [Card]) -> Result<(), PageError> {
+pub async fn mark_upvoted(
+    app: &App,
+    papers: &[Paper],
+    cards: &mut [Card],
+) -> Result<(), PageError> {
     let Some(viewer) = session::current() else {
         return Ok(());
     };
@@ -59,7 +63,11 @@ pub async fn mark_upvoted(app: &App, papers: &[Paper], cards: &mut [Card]) -> Re
 }
 
 /// Upvoted paper ids of the member among `papers`, for the API's `upvoted` flag.
-pub async fn upvoted_set(app: &App, member: &Member, papers: &[Paper]) -> Result<HashSet<String>, StoreError> {
+pub async fn upvoted_set(
+    app: &App,
+    member: &Member,
+    papers: &[Paper],
+) -> Result<HashSet<String>, StoreError> {
     let ids: Vec<ArxivId> = papers.iter().map(|p| p.id.clone()).collect();
     app.store.upvoted_among(member.account_id, &ids).await
 }
@@ -113,8 +121,14 @@ pub async fn paper_community(app: &App, paper: &Paper) -> Result<PaperCommunity,
         Some(v) => {
             let ids = [paper.id.clone()];
             (
-                !app.store.upvoted_among(v.member.account_id, &ids).await?.is_empty(),
-                !app.store.saved_among(v.member.account_id, &ids).await?.is_empty(),
+                !app.store
+                    .upvoted_among(v.member.account_id, &ids)
+                    .await?
+                    .is_empty(),
+                !app.store
+                    .saved_among(v.member.account_id, &ids)
+                    .await?
+                    .is_empty(),
             )
         }
         None => (false, false),
@@ -145,21 +159,23 @@ fn wants_json(headers: &HeaderMap) -> bool {
 }
 
 /// Checks an unsafe form request; Err is the response to send instead.
-pub(super) fn guard(app: &App, headers: &HeaderMap, csrf: &str) -> Result<Viewer, Response> {
-    match session::check_unsafe(app, headers, csrf) {
-        Ok(v) => Ok(v),
-        Err(Refused::Forged) => Err(PageError::Forbidden(
+/// The response is boxed: it is the rare path, and keeps the `Result` small.
+pub(super) fn guard(app: &App, headers: &HeaderMap, csrf: &str) -> Result<Viewer, Box<Response>> {
+    let refused = match session::check_unsafe(app, headers, csrf) {
+        Ok(v) => return Ok(v),
+        Err(Refused::Forged) => PageError::Forbidden(
             "This form was sent from another site, or the page was too old. Reload it and try again."
                 .into(),
         )
-        .into_response()),
-        Err(Refused::LoggedOut) if wants_json(headers) => Err((
+        .into_response(),
+        Err(Refused::LoggedOut) if wants_json(headers) => (
             StatusCode::UNAUTHORIZED,
             Json(serde_json::json!({"error": "Log in first", "login": "/login"})),
         )
-            .into_response()),
-        Err(Refused::LoggedOut) => Err(Redirect::to("/login").into_response()),
-    }
+            .into_response(),
+        Err(Refused::LoggedOut) => Redirect::to("/login").into_response(),
+    };
+    Err(Box::new(refused))
 }
 
 /// Where a form goes back to: the page it was on (same-origin `Referer`), else `fallback`.
@@ -174,7 +190,10 @@ fn back(app: &App, headers: &HeaderMap, fallback: &str) -> Response {
             Some(q) => format!("{}?{q}", u.path()),
             None => u.path().to_owned(),
         });
-    Redirect::to(&session::safe_next(Some(target.as_deref().unwrap_or(fallback)))).into_response()
+    Redirect::to(&session::safe_next(Some(
+        target.as_deref().unwrap_or(fallback),
+    )))
+    .into_response()
 }
 
 /// The member actions under `/papers/{id}/…`, all POST.
@@ -187,7 +206,10 @@ pub async fn paper_action(
     req: axum::extract::Request,
 ) -> PageResult {
     use axum::extract::FromRequest as _;
-    let Some((id, action)) = rest.rsplit_once('/').filter(|(_, a)| PAPER_ACTIONS.contains(a)) else {
+    let Some((id, action)) = rest
+        .rsplit_once('/')
+        .filter(|(_, a)| PAPER_ACTIONS.contains(a))
+    else {
         return Ok(method_not_allowed("GET"));
     };
     let id = id.to_owned();
@@ -210,11 +232,7 @@ pub async fn paper_action(
 
 /// A 405 with the methods the path allows.
 pub fn method_not_allowed(allow: &'static str) -> Response {
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        [(header::ALLOW, allow)],
-    )
-        .into_response()
+    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, allow)]).into_response()
 }
 
 /// True for `{id}/upvote` and the other action paths, whose GET is a 405.
@@ -240,11 +258,13 @@ pub async fn upvote(
     form: Result<Form<VoteForm>, FormRejection>,
 ) -> PageResult {
     let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest("The vote form was incomplete.".into()));
+        return Err(PageError::BadRequest(
+            "The vote form was incomplete.".into(),
+        ));
     };
     let viewer = match guard(&app, &headers, &form.csrf) {
         Ok(v) => v,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let id = parse_id(&id)?;
     app.limits
@@ -257,7 +277,10 @@ pub async fn upvote(
         .set_upvote(viewer.member.account_id, &id, on, app.now())
         .await?;
     if wants_json(&headers) {
-        return Ok(Json(serde_json::json!({"upvoted": state.upvoted, "upvotes": state.upvotes})).into_response());
+        return Ok(
+            Json(serde_json::json!({"upvoted": state.upvoted, "upvotes": state.upvotes}))
+                .into_response(),
+        );
     }
     Ok(back(&app, &headers, &format!("/papers/{id}")))
 }
@@ -279,11 +302,13 @@ pub async fn save(
     form: Result<Form<SaveForm>, FormRejection>,
 ) -> PageResult {
     let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest("The save form was incomplete.".into()));
+        return Err(PageError::BadRequest(
+            "The save form was incomplete.".into(),
+        ));
     };
     let viewer = match guard(&app, &headers, &form.csrf) {
         Ok(v) => v,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let id = parse_id(&id)?;
     app.limits
@@ -330,11 +355,13 @@ pub async fn add_comment(
     form: Result<Form<CommentForm>, FormRejection>,
 ) -> PageResult {
     let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest("The comment form was incomplete.".into()));
+        return Err(PageError::BadRequest(
+            "The comment form was incomplete.".into(),
+        ));
     };
     let viewer = match guard(&app, &headers, &form.csrf) {
         Ok(v) => v,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let id = parse_id(&id)?;
     let body = comment_body(&form.body).map_err(PageError::BadRequest)?;
@@ -357,11 +384,13 @@ pub async fn edit_comment(
     form: Result<Form<CommentForm>, FormRejection>,
 ) -> PageResult {
     let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest("The comment form was incomplete.".into()));
+        return Err(PageError::BadRequest(
+            "The comment form was incomplete.".into(),
+        ));
     };
     let viewer = match guard(&app, &headers, &form.csrf) {
         Ok(v) => v,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let body = comment_body(&form.body).map_err(PageError::BadRequest)?;
     app.limits
@@ -374,9 +403,15 @@ pub async fn edit_comment(
         .edit_comment(viewer.member.account_id, comment_id, &body, app.now())
         .await?
     {
-        return Err(PageError::NotFound("There is no such comment of yours.".into()));
+        return Err(PageError::NotFound(
+            "There is no such comment of yours.".into(),
+        ));
     }
-    Ok(Redirect::to(&format!("/papers/{}#comment-{comment_id}", comment.paper_id)).into_response())
+    Ok(Redirect::to(&format!(
+        "/papers/{}#comment-{comment_id}",
+        comment.paper_id
+    ))
+    .into_response())
 }
 
 /// `POST /comments/{id}/delete`: the author only.
@@ -389,7 +424,7 @@ pub async fn delete_comment(
     let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
     let viewer = match guard(&app, &headers, &csrf) {
         Ok(v) => v,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     let comment = app.store.comment(comment_id).await?;
     if !app
@@ -397,7 +432,9 @@ pub async fn delete_comment(
         .delete_comment(viewer.member.account_id, comment_id, app.now())
         .await?
     {
-        return Err(PageError::NotFound("There is no such comment of yours.".into()));
+        return Err(PageError::NotFound(
+            "There is no such comment of yours.".into(),
+        ));
     }
     Ok(Redirect::to(&format!("/papers/{}#comments", comment.paper_id)).into_response())
 }
@@ -414,14 +451,23 @@ pub async fn saved(State(app): State<App>) -> PageResult {
     let Some(viewer) = session::current() else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let papers = app.store.saved_papers(viewer.member.account_id, 500).await?;
+    let papers = app
+        .store
+        .saved_papers(viewer.member.account_id, 500)
+        .await?;
     let mut cards: Vec<Card> = papers
         .iter()
         .enumerate()
         .map(|(i, p)| Card::new(i + 1, p, None))
         .collect();
     mark_upvoted(&app, &papers, &mut cards).await?;
-    html(StatusCode::OK, &SavedPage { nav: "saved", cards })
+    html(
+        StatusCode::OK,
+        &SavedPage {
+            nav: "saved",
+            cards,
+        },
+    )
 }
 
 #[derive(Template)]
@@ -470,11 +516,13 @@ pub async fn submit(
     form: Result<Form<SubmitForm>, FormRejection>,
 ) -> PageResult {
     let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest("The submission form was incomplete.".into()));
+        return Err(PageError::BadRequest(
+            "The submission form was incomplete.".into(),
+        ));
     };
     let viewer = match guard(&app, &headers, &form.csrf) {
         Ok(v) => v,
-        Err(r) => return Ok(r),
+        Err(r) => return Ok(*r),
     };
     app.limits
         .submit_per_member
@@ -484,7 +532,11 @@ pub async fn submit(
         Ok(paper) => Ok(Redirect::to(&format!("/papers/{}", paper.id)).into_response()),
         Err(SubmitError::Refused(r)) => html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &submit_page(&app, form.paper.chars().take(200).collect(), Some(r.to_string())),
+            &submit_page(
+                &app,
+                form.paper.chars().take(200).collect(),
+                Some(r.to_string()),
+            ),
         ),
         Err(SubmitError::Store(e)) => Err(e.into()),
     }
@@ -524,12 +576,13 @@ pub async fn submit_paper(app: &App, member: &Member, input: &str) -> Result<Pap
                 id: id.clone(),
                 version: None,
             };
-            let report = crate::ingest::fetch::fetch_papers(&app.store, &app.arxiv.api, &[unversioned])
-                .await
-                .map_err(|e| {
-                    tracing::warn!(error = ?e, paper.id = %id, "fetching a submitted paper");
-                    SubmitError::Refused(Refusal::ArxivUnavailable)
-                })?;
+            let report =
+                crate::ingest::fetch::fetch_papers(&app.store, &app.arxiv.api, &[unversioned])
+                    .await
+                    .map_err(|e| {
+                        tracing::warn!(error = ?e, paper.id = %id, "fetching a submitted paper");
+                        SubmitError::Refused(Refusal::ArxivUnavailable)
+                    })?;
             report
                 .papers
                 .into_iter()
@@ -558,7 +611,14 @@ pub async fn submit_paper(app: &App, member: &Member, input: &str) -> Result<Pap
         .unwrap_or(now);
     match app
         .store
-        .submit_paper(member.account_id, &id, today, day_start, rules.per_member_per_day, now)
+        .submit_paper(
+            member.account_id,
+            &id,
+            today,
+            day_start,
+            rules.per_member_per_day,
+            now,
+        )
         .await?
     {
         SubmitOutcome::Submitted(paper) => {

@@ -121,7 +121,9 @@ pub async fn request_link(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> PageResult {
     if !session::same_origin(&app, &headers) {
-        return Err(PageError::Forbidden("This form was sent from another site.".into()));
+        return Err(PageError::Forbidden(
+            "This form was sent from another site.".into(),
+        ));
     }
     let bad = |email: String| {
         html(
@@ -176,9 +178,13 @@ async fn queue_login_mail(app: &App, email: &EmailAddress) -> Result<(), PageErr
         )
         .await?;
     let site_url = app.config.absolute_url("");
-    let login_url = app.config.absolute_url(&format!("/login/confirm?t={token}"));
+    let login_url = app
+        .config
+        .absolute_url(&format!("/login/confirm?t={token}"));
     let site_name = crate::email::SITE_NAME;
-    let render = |e: askama::Error| PageError::Internal(anyhow::Error::new(e).context("rendering the login mail"));
+    let render = |e: askama::Error| {
+        PageError::Internal(anyhow::Error::new(e).context("rendering the login mail"))
+    };
     let content = crate::store::mail::MailContent {
         subject: format!("Your login link for {site_name}"),
         text: LoginMailText {
@@ -223,9 +229,10 @@ pub struct TokenParam {
 }
 
 fn no_referrer(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }
 
@@ -278,7 +285,9 @@ pub async fn confirm(
     form: Result<Form<TokenParam>, FormRejection>,
 ) -> PageResult {
     if !session::same_origin(&app, &headers) {
-        return Err(PageError::Forbidden("This form was sent from another site.".into()));
+        return Err(PageError::Forbidden(
+            "This form was sent from another site.".into(),
+        ));
     }
     let token = form.ok().and_then(|Form(f)| f.t).unwrap_or_default();
     if token.is_empty() || token.len() > 100 {

@@ -50,7 +50,12 @@ pub async fn session_for(t: &TestApp, email: &str) -> Session {
 }
 
 /// A same-origin form POST with the session's cookie.
-pub async fn post_form(t: &TestApp, s: &Session, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+pub async fn post_form(
+    t: &TestApp,
+    s: &Session,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     t.client
         .post(format!("{}{path}", t.base_url))
         .header(header::COOKIE, &s.cookie)
@@ -93,7 +98,10 @@ async fn upvotes_toggle_add_to_imported_counts_and_survive_reimports() {
         .post(format!("{}/papers/2608.90002/upvote", t.base_url))
         .header(header::COOKIE, &s.cookie)
         .header(header::ORIGIN, &t.base_url)
-        .header(header::REFERER, format!("{}/papers/date/2026-08-21", t.base_url))
+        .header(
+            header::REFERER,
+            format!("{}/papers/date/2026-08-21", t.base_url),
+        )
         .form(&[("csrf", s.csrf.as_str()), ("vote", "up")])
         .send()
         .await
@@ -102,7 +110,13 @@ async fn upvotes_toggle_add_to_imported_counts_and_survive_reimports() {
     assert_eq!(res.headers()[header::LOCATION], "/papers/date/2026-08-21");
     assert_eq!(upvotes(&t, "2608.90002").await, 11);
     // A double click changes nothing: the form says which state it wants.
-    post_form(&t, &s, "/papers/2608.90002/upvote", &[("csrf", &s.csrf), ("vote", "up")]).await;
+    post_form(
+        &t,
+        &s,
+        "/papers/2608.90002/upvote",
+        &[("csrf", &s.csrf), ("vote", "up")],
+    )
+    .await;
     assert_eq!(upvotes(&t, "2608.90002").await, 11);
     // The page marks the vote and lists the upvoter; the API flags it for the viewer.
     let (_, page) = get_with(&t, &s, "/papers/2608.90002").await;
@@ -120,12 +134,26 @@ async fn upvotes_toggle_add_to_imported_counts_and_survive_reimports() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| (i["paper"]["id"].as_str().unwrap().to_owned(), i["upvoted"].clone()))
+        .map(|i| {
+            (
+                i["paper"]["id"].as_str().unwrap().to_owned(),
+                i["upvoted"].clone(),
+            )
+        })
         .collect();
-    assert!(flags.contains(&("2608.90002".into(), Value::Bool(true))), "{flags:?}");
-    assert!(flags.contains(&("2608.90001".into(), Value::Bool(false))), "{flags:?}");
+    assert!(
+        flags.contains(&("2608.90002".into(), Value::Bool(true))),
+        "{flags:?}"
+    );
+    assert!(
+        flags.contains(&("2608.90001".into(), Value::Bool(false))),
+        "{flags:?}"
+    );
     let (_, anonymous) = t.get_json("/api/daily_papers?date=2026-08-21").await;
-    assert!(anonymous[0].get("upvoted").is_none(), "no flag without a viewer");
+    assert!(
+        anonymous[0].get("upvoted").is_none(),
+        "no flag without a viewer"
+    );
     // A re-import merges the imported count only; the member's vote stays.
     paperboy::ingest::import_paths(
         &t.app.store,
@@ -152,7 +180,13 @@ async fn upvotes_toggle_add_to_imported_counts_and_survive_reimports() {
     let state: Value = res.json().await.unwrap();
     assert_eq!(state, serde_json::json!({"upvoted": false, "upvotes": 10}));
     // Old-style ids have their slash encoded in the form's action.
-    let res = post_form(&t, &s, "/papers/hep-th%2F9901001/upvote", &[("csrf", &s.csrf), ("vote", "up")]).await;
+    let res = post_form(
+        &t,
+        &s,
+        "/papers/hep-th%2F9901001/upvote",
+        &[("csrf", &s.csrf), ("vote", "up")],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 303);
     assert_eq!(upvotes(&t, "hep-th/9901001").await, 1);
 }
@@ -163,8 +197,16 @@ async fn forged_posts_get_403_and_gets_on_mutating_routes_get_405() {
     let s = session_for(&t, "ada@example.org").await;
     let url = format!("{}/papers/2608.90002/upvote", t.base_url);
     let forged = [
-        ("evil origin", Some(("origin", "http://evil.test")), s.csrf.clone()),
-        ("cross-site fetch", Some(("sec-fetch-site", "cross-site")), s.csrf.clone()),
+        (
+            "evil origin",
+            Some(("origin", "http://evil.test")),
+            s.csrf.clone(),
+        ),
+        (
+            "cross-site fetch",
+            Some(("sec-fetch-site", "cross-site")),
+            s.csrf.clone(),
+        ),
         ("no token", None, String::new()),
         ("wrong token", None, "x".repeat(43)),
     ];
@@ -180,15 +222,28 @@ async fn forged_posts_get_403_and_gets_on_mutating_routes_get_405() {
         let res = req.send().await.unwrap();
         assert_eq!(res.status().as_u16(), 403, "{what}");
     }
-    assert_eq!(upvotes(&t, "2608.90002").await, 10, "no forged vote counted");
+    assert_eq!(
+        upvotes(&t, "2608.90002").await,
+        10,
+        "no forged vote counted"
+    );
     // Logout, comments, settings and admin are protected the same way.
-    for path in ["/logout", "/papers/2608.90002/comments", "/settings/tokens", "/submit"] {
+    for path in [
+        "/logout",
+        "/papers/2608.90002/comments",
+        "/settings/tokens",
+        "/submit",
+    ] {
         let res = t
             .client
             .post(format!("{}{path}", t.base_url))
             .header(header::COOKIE, &s.cookie)
             .header(header::ORIGIN, "http://evil.test")
-            .form(&[("csrf", s.csrf.as_str()), ("body", "x"), ("paper", "2608.90003")])
+            .form(&[
+                ("csrf", s.csrf.as_str()),
+                ("body", "x"),
+                ("paper", "2608.90003"),
+            ])
             .send()
             .await
             .unwrap();
@@ -239,37 +294,46 @@ async fn a_thousand_members_and_a_hundred_duplicate_votes_leave_an_exact_count()
         .build()
         .unwrap();
     let url = format!("{}/papers/2608.90002/upvote", t.base_url);
-    let requests = sessions.iter().chain(std::iter::repeat_n(&dup, 100)).map(|s| {
-        let client = client.clone();
-        let url = url.clone();
-        let base = t.base_url.clone();
-        async move {
-            let res = client
-                .post(&url)
-                .header(header::COOKIE, &s.cookie)
-                .header(header::ORIGIN, base)
-                .header(header::ACCEPT, "application/json")
-                .form(&[("csrf", s.csrf.as_str()), ("vote", "up")])
-                .send()
-                .await
-                .unwrap();
-            (res.status().as_u16(), res.text().await.unwrap())
-        }
-    });
+    let requests = sessions
+        .iter()
+        .chain(std::iter::repeat_n(&dup, 100))
+        .map(|s| {
+            let client = client.clone();
+            let url = url.clone();
+            let base = t.base_url.clone();
+            async move {
+                let res = client
+                    .post(&url)
+                    .header(header::COOKIE, &s.cookie)
+                    .header(header::ORIGIN, base)
+                    .header(header::ACCEPT, "application/json")
+                    .form(&[("csrf", s.csrf.as_str()), ("vote", "up")])
+                    .send()
+                    .await
+                    .unwrap();
+                (res.status().as_u16(), res.text().await.unwrap())
+            }
+        });
     let results: Vec<(u16, String)> = futures_util::stream::iter(requests)
         .buffer_unordered(256)
         .collect()
         .await;
     for (status, body) in &results {
         assert_eq!(*status, 200, "{body}");
-        assert!(!body.to_lowercase().contains("busy") && !body.contains("locked"), "{body}");
+        assert!(
+            !body.to_lowercase().contains("busy") && !body.contains("locked"),
+            "{body}"
+        );
     }
     assert_eq!(results.len(), 1100);
     assert_eq!(upvotes(&t, "2608.90002").await, 10 + 1000 + 1);
     let upvoters = t
         .app
         .store
-        .upvoters(&paperboy::domain::ArxivId::parse("2608.90002").unwrap(), 5000)
+        .upvoters(
+            &paperboy::domain::ArxivId::parse("2608.90002").unwrap(),
+            5000,
+        )
         .await
         .unwrap();
     assert_eq!(upvoters.len(), 1001);
@@ -278,7 +342,11 @@ async fn a_thousand_members_and_a_hundred_duplicate_votes_leave_an_exact_count()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_requests_are_neutral_rate_limited_and_links_are_single_use() {
     let t = spawn().await;
-    t.app.store.ensure_member("known@example.org", false, chrono::Utc::now()).await.unwrap();
+    t.app
+        .store
+        .ensure_member("known@example.org", false, chrono::Utc::now())
+        .await
+        .unwrap();
     let ask = |email: &'static str| {
         let t = &t;
         async move {
@@ -298,7 +366,11 @@ async fn login_requests_are_neutral_rate_limited_and_links_are_single_use() {
     let known = ask("known@example.org").await;
     let unknown = ask("nobody@example.org").await;
     assert_eq!(known.0, 200);
-    assert_eq!((known.0, &known.2), (unknown.0, &unknown.2), "identical for known and unknown");
+    assert_eq!(
+        (known.0, &known.2),
+        (unknown.0, &unknown.2),
+        "identical for known and unknown"
+    );
     // Per address: five links an hour, then 429 with Retry-After.
     for _ in 0..4 {
         assert_eq!(ask("known@example.org").await.0, 200);
@@ -322,13 +394,21 @@ async fn login_requests_are_neutral_rate_limited_and_links_are_single_use() {
     let token = session::random_secret(16);
     let now = chrono::Utc::now();
     store
-        .create_login_token(&session::digest(&token), "known@example.org", now, chrono::Duration::minutes(15))
+        .create_login_token(
+            &session::digest(&token),
+            "known@example.org",
+            now,
+            chrono::Duration::minutes(15),
+        )
         .await
         .unwrap();
     for _ in 0..3 {
         let (status, page) = t.get_text(&format!("/login/confirm?t={token}")).await;
         assert_eq!(status, 200);
-        assert!(page.contains("<form method=\"post\" action=\"/login/confirm\">"), "{page}");
+        assert!(
+            page.contains("<form method=\"post\" action=\"/login/confirm\">"),
+            "{page}"
+        );
     }
     let before = session_for(&t, "other@example.org").await;
     let res = t
@@ -341,7 +421,10 @@ async fn login_requests_are_neutral_rate_limited_and_links_are_single_use() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 303);
-    let set_cookie = res.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    let set_cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(set_cookie.starts_with("paperboy_session="), "{set_cookie}");
     for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(set_cookie.contains(attr), "{set_cookie}");
@@ -350,8 +433,14 @@ async fn login_requests_are_neutral_rate_limited_and_links_are_single_use() {
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     assert_ne!(cookie, before.cookie, "a new session id at login");
     let (_, page) = get_with(&t, &before, "/settings").await;
-    assert!(!page.contains("other@example.org"), "the replaced session is gone");
-    let after = Session { cookie: cookie.clone(), csrf: String::new() };
+    assert!(
+        !page.contains("other@example.org"),
+        "the replaced session is gone"
+    );
+    let after = Session {
+        cookie: cookie.clone(),
+        csrf: String::new(),
+    };
     let (status, page) = get_with(&t, &after, "/settings").await;
     assert_eq!(status, 200);
     assert!(page.contains("known@example.org"));
@@ -367,22 +456,59 @@ async fn login_requests_are_neutral_rate_limited_and_links_are_single_use() {
     // Expiry, with the clock moved: links after 15 minutes, sessions after 30 days (or 7 idle).
     let late = session::random_secret(16);
     store
-        .create_login_token(&session::digest(&late), "known@example.org", now, chrono::Duration::minutes(15))
+        .create_login_token(
+            &session::digest(&late),
+            "known@example.org",
+            now,
+            chrono::Duration::minutes(15),
+        )
         .await
         .unwrap();
     assert_eq!(
-        store.consume_login_token(&session::digest(&late), now + chrono::Duration::seconds(901)).await.unwrap(),
+        store
+            .consume_login_token(
+                &session::digest(&late),
+                now + chrono::Duration::seconds(901)
+            )
+            .await
+            .unwrap(),
         paperboy::store::members::LoginOutcome::Expired
     );
     let hash = session::digest(cookie.split('=').nth(1).unwrap());
-    assert!(store.session(&hash, now, session::IDLE_TIMEOUT).await.unwrap().is_some());
-    assert!(store.session(&hash, now + chrono::Duration::days(8), session::IDLE_TIMEOUT).await.unwrap().is_none());
+    assert!(
+        store
+            .session(&hash, now, session::IDLE_TIMEOUT)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .session(
+                &hash,
+                now + chrono::Duration::days(8),
+                session::IDLE_TIMEOUT
+            )
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Logout deletes the session: the old cookie no longer works.
-    let csrf = store.session(&hash, now, session::IDLE_TIMEOUT).await.unwrap().unwrap().csrf_token;
+    let csrf = store
+        .session(&hash, now, session::IDLE_TIMEOUT)
+        .await
+        .unwrap()
+        .unwrap()
+        .csrf_token;
     let s = Session { cookie, csrf };
     let res = post_form(&t, &s, "/logout", &[("csrf", &s.csrf)]).await;
     assert_eq!(res.status().as_u16(), 303);
-    assert!(res.headers()[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert!(
+        res.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     let (status, _) = get_with(&t, &s, "/settings").await;
     assert_eq!(status, 303, "logged out: settings redirect to /login");
 }
@@ -416,7 +542,11 @@ async fn submissions_follow_the_rules_and_every_refusal_says_why() {
     assert!(crate::support::ids(&items).contains(&"2608.90003".to_owned()));
     // An unknown paper is fetched from arXiv.
     let (status, location) = submit(&t, &s, "arXiv:1707.08567").await;
-    assert_eq!((status, location.as_str()), (303, "/papers/1707.08567"), "{location}");
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/papers/1707.08567"),
+        "{location}"
+    );
     // Refusals, each with its reason.
     for (input, reason) in [
         ("2608.90003", "already on the feed"),
@@ -450,7 +580,13 @@ async fn comments_are_sanitised_editable_by_their_author_and_counted() {
     let (_, before) = t.get_json("/api/papers/2608.90002").await;
     assert_eq!(before["numComments"], 0);
     let body = "**Nice** [code](https://example.org) <script>window.__xss=1</script> [x](javascript:window.__xss=1)";
-    let res = post_form(&t, &ada, "/papers/2608.90002/comments", &[("csrf", &ada.csrf), ("body", body)]).await;
+    let res = post_form(
+        &t,
+        &ada,
+        "/papers/2608.90002/comments",
+        &[("csrf", &ada.csrf), ("body", body)],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 303);
     let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
     let comment_id: i64 = location.rsplit("comment-").next().unwrap().parse().unwrap();
@@ -462,14 +598,31 @@ async fn comments_are_sanitised_editable_by_their_author_and_counted() {
     let (_, after) = t.get_json("/api/papers/2608.90002").await;
     assert_eq!(after["numComments"], 1);
     let (_, items) = t.get_json("/api/daily_papers?date=2026-08-21").await;
-    let item = items.as_array().unwrap().iter().find(|i| i["paper"]["id"] == "2608.90002").unwrap();
+    let item = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["paper"]["id"] == "2608.90002")
+        .unwrap();
     assert_eq!(item["numComments"], 1);
     // Bob can neither edit nor delete Ada's comment.
     for action in ["edit", "delete"] {
-        let res = post_form(&t, &bob, &format!("/comments/{comment_id}/{action}"), &[("csrf", &bob.csrf), ("body", "pwned")]).await;
+        let res = post_form(
+            &t,
+            &bob,
+            &format!("/comments/{comment_id}/{action}"),
+            &[("csrf", &bob.csrf), ("body", "pwned")],
+        )
+        .await;
         assert_eq!(res.status().as_u16(), 404, "{action}");
     }
-    let res = post_form(&t, &ada, &format!("/comments/{comment_id}/edit"), &[("csrf", &ada.csrf), ("body", "Edited")]).await;
+    let res = post_form(
+        &t,
+        &ada,
+        &format!("/comments/{comment_id}/edit"),
+        &[("csrf", &ada.csrf), ("body", "Edited")],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 303);
     let (_, page) = t.get_text("/papers/2608.90002").await;
     assert!(page.contains("Edited") && page.contains("· edited"));
@@ -479,39 +632,88 @@ async fn comments_are_sanitised_editable_by_their_author_and_counted() {
     let hide = |hidden: &'static str| {
         let (t, admin) = (&t, &admin);
         async move {
-            post_form(t, admin, &format!("/admin/comments/{comment_id}/hide"), &[("csrf", &admin.csrf), ("hidden", hidden)]).await
+            post_form(
+                t,
+                admin,
+                &format!("/admin/comments/{comment_id}/hide"),
+                &[("csrf", &admin.csrf), ("hidden", hidden)],
+            )
+            .await
         }
     };
     assert_eq!(hide("1").await.status().as_u16(), 303);
     let (_, page) = t.get_text("/papers/2608.90002").await;
     assert!(!page.contains("Edited"));
-    assert_eq!(t.get_json("/api/papers/2608.90002").await.1["numComments"], 0);
+    assert_eq!(
+        t.get_json("/api/papers/2608.90002").await.1["numComments"],
+        0
+    );
     // Bob is no admin: the hide route is a 404 for him.
-    let res = post_form(&t, &bob, &format!("/admin/comments/{comment_id}/hide"), &[("csrf", &bob.csrf), ("hidden", "0")]).await;
+    let res = post_form(
+        &t,
+        &bob,
+        &format!("/admin/comments/{comment_id}/hide"),
+        &[("csrf", &bob.csrf), ("hidden", "0")],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 404);
     assert_eq!(hide("0").await.status().as_u16(), 303);
-    assert_eq!(t.get_json("/api/papers/2608.90002").await.1["numComments"], 1);
-    let res = post_form(&t, &ada, &format!("/comments/{comment_id}/delete"), &[("csrf", &ada.csrf)]).await;
+    assert_eq!(
+        t.get_json("/api/papers/2608.90002").await.1["numComments"],
+        1
+    );
+    let res = post_form(
+        &t,
+        &ada,
+        &format!("/comments/{comment_id}/delete"),
+        &[("csrf", &ada.csrf)],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 303);
-    assert_eq!(t.get_json("/api/papers/2608.90002").await.1["numComments"], 0);
+    assert_eq!(
+        t.get_json("/api/papers/2608.90002").await.1["numComments"],
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_papers_are_listed_on_the_saved_page() {
     let t = spawn().await;
     let s = session_for(&t, "ada@example.org").await;
-    let res = post_form(&t, &s, "/papers/2608.90002/save", &[("csrf", &s.csrf), ("save", "1")]).await;
+    let res = post_form(
+        &t,
+        &s,
+        "/papers/2608.90002/save",
+        &[("csrf", &s.csrf), ("save", "1")],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 303);
     let (status, page) = get_with(&t, &s, "/saved").await;
     assert_eq!(status, 200);
     assert!(page.contains("A calm paper on the feed"));
-    post_form(&t, &s, "/papers/2608.90002/save", &[("csrf", &s.csrf), ("save", "0")]).await;
+    post_form(
+        &t,
+        &s,
+        "/papers/2608.90002/save",
+        &[("csrf", &s.csrf), ("save", "0")],
+    )
+    .await;
     let (_, page) = get_with(&t, &s, "/saved").await;
     assert!(!page.contains("A calm paper on the feed"));
-    assert_eq!(t.get("/saved").await.status().as_u16(), 303, "anonymous: to /login");
+    assert_eq!(
+        t.get("/saved").await.status().as_u16(),
+        303,
+        "anonymous: to /login"
+    );
 }
 
-async fn api(t: &TestApp, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+async fn api(
+    t: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = t.client.request(method, format!("{}{path}", t.base_url));
     if let Some(token) = token {
         req = req.bearer_auth(token);
@@ -527,57 +729,208 @@ async fn api(t: &TestApp, method: reqwest::Method, path: &str, token: Option<&st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_tokens_upvote_submit_comment_and_stop_at_revocation_or_ban() {
     let t = spawn().await;
-    let member = t.app.store.ensure_member("ada@example.org", false, chrono::Utc::now()).await.unwrap();
-    let token = paperboy::web::account::create_token(&t.app.store, &member, "test", chrono::Utc::now()).await.unwrap();
+    let member = t
+        .app
+        .store
+        .ensure_member("ada@example.org", false, chrono::Utc::now())
+        .await
+        .unwrap();
+    let token =
+        paperboy::web::account::create_token(&t.app.store, &member, "test", chrono::Utc::now())
+            .await
+            .unwrap();
     assert!(token.starts_with("pb_"));
     use reqwest::Method;
-    let (status, body) = api(&t, Method::POST, "/api/papers/2608.90002/upvote", None, None).await;
+    let (status, body) = api(
+        &t,
+        Method::POST,
+        "/api/papers/2608.90002/upvote",
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
-    let (status, body) = api(&t, Method::POST, "/api/papers/2608.90002/upvote", Some("pb_wrong"), None).await;
+    let (status, body) = api(
+        &t,
+        Method::POST,
+        "/api/papers/2608.90002/upvote",
+        Some("pb_wrong"),
+        None,
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
-    let (status, body) = api(&t, Method::POST, "/api/papers/2608.90002/upvote", Some(&token), None).await;
-    assert_eq!((status, body), (200, serde_json::json!({"upvoted": true, "upvotes": 11})));
-    let res = t.client.get(format!("{}/api/papers/2608.90002", t.base_url)).bearer_auth(&token).send().await.unwrap();
+    let (status, body) = api(
+        &t,
+        Method::POST,
+        "/api/papers/2608.90002/upvote",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (200, serde_json::json!({"upvoted": true, "upvotes": 11}))
+    );
+    let res = t
+        .client
+        .get(format!("{}/api/papers/2608.90002", t.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.json::<Value>().await.unwrap()["upvoted"], true);
-    let (status, body) = api(&t, Method::DELETE, "/api/papers/2608.90002/upvote", Some(&token), None).await;
-    assert_eq!((status, body), (200, serde_json::json!({"upvoted": false, "upvotes": 10})));
-    let (status, body) = api(&t, Method::POST, "/api/papers/9999.99999/upvote", Some(&token), None).await;
+    let (status, body) = api(
+        &t,
+        Method::DELETE,
+        "/api/papers/2608.90002/upvote",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (200, serde_json::json!({"upvoted": false, "upvotes": 10}))
+    );
+    let (status, body) = api(
+        &t,
+        Method::POST,
+        "/api/papers/9999.99999/upvote",
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(status, 404, "{body}");
-    let (status, body) = api(&t, Method::POST, "/api/papers/2608.90002/comment", Some(&token), Some(serde_json::json!({"comment": "Hello *there*"}))).await;
+    let (status, body) = api(
+        &t,
+        Method::POST,
+        "/api/papers/2608.90002/comment",
+        Some(&token),
+        Some(serde_json::json!({"comment": "Hello *there*"})),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["type"], "comment");
     assert_eq!(body["author"]["name"], "ada");
     assert_eq!(body["data"]["latest"]["raw"], "Hello *there*");
-    assert_eq!(body["data"]["latest"]["html"], "<p>Hello <em>there</em></p>\n");
-    let (status, _) = api(&t, Method::POST, "/api/papers/2608.90002/comment", Some(&token), Some(serde_json::json!({"comment": "  "}))).await;
+    assert_eq!(
+        body["data"]["latest"]["html"],
+        "<p>Hello <em>there</em></p>\n"
+    );
+    let (status, _) = api(
+        &t,
+        Method::POST,
+        "/api/papers/2608.90002/comment",
+        Some(&token),
+        Some(serde_json::json!({"comment": "  "})),
+    )
+    .await;
     assert_eq!(status, 400);
-    let (status, body) = api(&t, Method::POST, "/api/papers/submit", Some(&token), Some(serde_json::json!({"paper_id": "2608.90002"}))).await;
+    let (status, body) = api(
+        &t,
+        Method::POST,
+        "/api/papers/submit",
+        Some(&token),
+        Some(serde_json::json!({"paper_id": "2608.90002"})),
+    )
+    .await;
     assert_eq!(status, 409, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("already on the feed"));
-    let (status, body) = api(&t, Method::POST, "/api/papers/submit", Some(&token), Some(serde_json::json!({"paper_id": "2608.90003"}))).await;
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("already on the feed")
+    );
+    let (status, body) = api(
+        &t,
+        Method::POST,
+        "/api/papers/submit",
+        Some(&token),
+        Some(serde_json::json!({"paper_id": "2608.90003"})),
+    )
+    .await;
     assert_eq!(status, 422, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("more than 14 days ago"));
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("more than 14 days ago")
+    );
     // An admin bans the member: the token stops working and the upvote is removed.
-    api(&t, Method::POST, "/api/papers/2608.90002/upvote", Some(&token), None).await;
+    api(
+        &t,
+        Method::POST,
+        "/api/papers/2608.90002/upvote",
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(upvotes(&t, "2608.90002").await, 11);
     let admin = session_for(&t, "admin@example.org").await;
     t.app.store.grant_admin("admin@example.org").await.unwrap();
-    let res = post_form(&t, &admin, &format!("/admin/members/{}/ban", member.account_id), &[("csrf", &admin.csrf)]).await;
+    let res = post_form(
+        &t,
+        &admin,
+        &format!("/admin/members/{}/ban", member.account_id),
+        &[("csrf", &admin.csrf)],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 200);
-    assert_eq!(upvotes(&t, "2608.90002").await, 10, "a ban removes the member's votes");
-    let (status, _) = api(&t, Method::POST, "/api/papers/2608.90002/upvote", Some(&token), None).await;
+    assert_eq!(
+        upvotes(&t, "2608.90002").await,
+        10,
+        "a ban removes the member's votes"
+    );
+    let (status, _) = api(
+        &t,
+        Method::POST,
+        "/api/papers/2608.90002/upvote",
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(status, 401);
     // Admins hide papers from the feed lists and the API lists.
-    let res = post_form(&t, &admin, "/admin/papers/hide", &[("csrf", &admin.csrf), ("paper", "2608.90002"), ("hidden", "1")]).await;
+    let res = post_form(
+        &t,
+        &admin,
+        "/admin/papers/hide",
+        &[
+            ("csrf", &admin.csrf),
+            ("paper", "2608.90002"),
+            ("hidden", "1"),
+        ],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 200);
     let (_, items) = t.get_json("/api/daily_papers?date=2026-08-21").await;
     assert!(!crate::support::ids(&items).contains(&"2608.90002".to_owned()));
     // Revocation in settings.
-    let bob = t.app.store.ensure_member("bob@example.org", false, chrono::Utc::now()).await.unwrap();
-    let bob_token = paperboy::web::account::create_token(&t.app.store, &bob, "t", chrono::Utc::now()).await.unwrap();
+    let bob = t
+        .app
+        .store
+        .ensure_member("bob@example.org", false, chrono::Utc::now())
+        .await
+        .unwrap();
+    let bob_token =
+        paperboy::web::account::create_token(&t.app.store, &bob, "t", chrono::Utc::now())
+            .await
+            .unwrap();
     let tokens = t.app.store.api_tokens(bob.account_id).await.unwrap();
-    assert!(t.app.store.revoke_api_token(bob.account_id, tokens[0].id, chrono::Utc::now()).await.unwrap());
-    let (status, _) = api(&t, Method::POST, "/api/papers/2608.90001/upvote", Some(&bob_token), None).await;
+    assert!(
+        t.app
+            .store
+            .revoke_api_token(bob.account_id, tokens[0].id, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    let (status, _) = api(
+        &t,
+        Method::POST,
+        "/api/papers/2608.90001/upvote",
+        Some(&bob_token),
+        None,
+    )
+    .await;
     assert_eq!(status, 401);
 }
 
@@ -586,18 +939,125 @@ async fn hostile_strings_are_inert_in_pages_and_the_api() {
     let t = spawn().await;
     let s = session_for(&t, "mallory@example.org").await;
     let fullname = "<script>window.__xss=1</script><img src=x onerror=alert(1)>";
-    let res = post_form(&t, &s, "/settings/profile", &[("csrf", &s.csrf), ("username", "mallory"), ("fullname", fullname)]).await;
+    let res = post_form(
+        &t,
+        &s,
+        "/settings/profile",
+        &[
+            ("csrf", &s.csrf),
+            ("username", "mallory"),
+            ("fullname", fullname),
+        ],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 200);
-    post_form(&t, &s, "/papers/2608.90001/upvote", &[("csrf", &s.csrf), ("vote", "up")]).await;
+    post_form(
+        &t,
+        &s,
+        "/papers/2608.90001/upvote",
+        &[("csrf", &s.csrf), ("vote", "up")],
+    )
+    .await;
     let body = "<img src=x onerror=window.__xss=1> <script>window.__xss=1</script> [a](javascript:window.__xss=1) <a href=\"javascript:window.__xss=1\">b</a>";
-    post_form(&t, &s, "/papers/2608.90001/comments", &[("csrf", &s.csrf), ("body", body)]).await;
-    for path in ["/papers/2608.90001", "/papers/date/2026-08-21", "/saved", "/settings"] {
+    post_form(
+        &t,
+        &s,
+        "/papers/2608.90001/comments",
+        &[("csrf", &s.csrf), ("body", body)],
+    )
+    .await;
+    for path in [
+        "/papers/2608.90001",
+        "/papers/date/2026-08-21",
+        "/saved",
+        "/settings",
+    ] {
         let (_, page) = get_with(&t, &s, path).await;
-        for bad in ["<script>window", "<img src=x", "<svg onload", "onerror=window", "href=\"javascript:", "</title><script"] {
+        for bad in ["<script>window", "<img src=x", "<svg onload", "</title><script"] {
             assert!(!page.contains(bad), "{path} contains {bad:?}");
         }
+        assert!(
+            !attribute_in_a_tag(&page, "href=\"javascript:"),
+            "{path} has a javascript: link"
+        );
     }
     // The API returns the strings as data, intact.
     let (_, info) = t.get_json("/api/papers/2608.90001").await;
-    assert!(info["title"].as_str().unwrap().contains("<script>window.__xss=1</script>"));
+    assert!(
+        info["title"]
+            .as_str()
+            .unwrap()
+            .contains("<script>window.__xss=1</script>")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_papers_are_inert_in_digest_mails() {
+    use paperboy::email::render::{DigestPaper, RecipientLinks, Site, digest};
+    let t = spawn().await;
+    let paper = t
+        .app
+        .store
+        .paper(&paperboy::domain::ArxivId::parse("2608.90001").unwrap())
+        .await
+        .unwrap();
+    let site = Site {
+        name: "paperboy",
+        url: "https://papers.example.org",
+    };
+    let one = DigestPaper::new(&paper, site.url);
+    let links = RecipientLinks {
+        preferences_url: "https://papers.example.org/preferences/t".into(),
+        unsubscribe_url: "https://papers.example.org/unsubscribe/t".into(),
+    };
+    let key = paperboy::domain::subscription::EditionKey::Daily("2026-08-21".parse().unwrap());
+    let mail = digest(&site, key, &[&one], false, &links).unwrap();
+    for bad in [
+        "<script>window",
+        "<img src=x",
+        "<svg onload",
+        "href=\"javascript:",
+    ] {
+        assert!(!mail.html.contains(bad), "digest HTML contains {bad:?}");
+    }
+    assert!(!mail.subject.contains('\n'));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_links_are_limited_per_ip_across_addresses() {
+    let t = spawn().await;
+    let mut statuses = Vec::new();
+    for i in 0..21 {
+        let res = t
+            .client
+            .post(format!("{}/login", t.base_url))
+            .form(&[("email", format!("person{i}@example.org"))])
+            .send()
+            .await
+            .unwrap();
+        statuses.push((
+            res.status().as_u16(),
+            res.headers().contains_key(header::RETRY_AFTER),
+        ));
+    }
+    assert!(statuses[..20].iter().all(|s| s.0 == 200), "{statuses:?}");
+    assert_eq!(statuses[20], (429, true));
+    // A spoofed X-Forwarded-For does not open a new bucket.
+    let res = t
+        .client
+        .post(format!("{}/login", t.base_url))
+        .header("x-forwarded-for", "203.0.113.9")
+        .form(&[("email", "late@example.org")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+}
+
+/// True when `needle` occurs inside a tag (after a `<` with no `>` since), not in text.
+fn attribute_in_a_tag(page: &str, needle: &str) -> bool {
+    page.match_indices(needle).any(|(i, _)| {
+        let before = &page[..i];
+        before.rfind('<') > before.rfind('>')
+    })
 }

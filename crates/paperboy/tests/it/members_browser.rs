@@ -48,7 +48,10 @@ impl Sink {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        assert!(line.starts_with("listening"), "sink did not start: {line:?}");
+        assert!(
+            line.starts_with("listening"),
+            "sink did not start: {line:?}"
+        );
         Sink {
             child,
             python: python.to_owned(),
@@ -63,7 +66,11 @@ impl Sink {
             .arg(self.maildir.path())
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 }
@@ -82,14 +89,30 @@ async fn wait_for(client: &Client, what: &str, script: &str) {
         if v == Value::Bool(true) {
             return;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            let url = client.current_url().await.unwrap();
+            let text = client
+                .find(Locator::Css("main"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            panic!(
+                "timed out waiting for {what} on {url}: {}",
+                text.chars().take(600).collect::<String>()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 async fn xss_marker(client: &Client) -> Value {
     client
-        .execute("return typeof window.__xss === 'undefined' ? null : window.__xss;", vec![])
+        .execute(
+            "return typeof window.__xss === 'undefined' ? null : window.__xss;",
+            vec![],
+        )
         .await
         .unwrap()
 }
@@ -131,8 +154,7 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
             .click()
             .await
             .unwrap();
-        let text = client.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
-        assert!(text.contains("Check your inbox"), "{text}");
+        wait_for(&client, "the notice", "return document.querySelector('main h1').textContent === 'Check your inbox';").await;
         send_pending(&t.app.store, &t.app.mailer, RunMode::Once).await.unwrap();
         let messages = sink.messages();
         assert_eq!(messages.len(), 1, "{messages:?}");
@@ -154,6 +176,7 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
             .click()
             .await
             .unwrap();
+        wait_for(&client, "the login", "return document.querySelector('.account-name') !== null;").await;
         let account = client.find(Locator::Css(".account-name")).await.unwrap();
         assert_eq!(account.text().await.unwrap(), "ada");
 
@@ -218,13 +241,12 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
             .click()
             .await
             .unwrap();
+        wait_for(&client, "the comment", "return document.querySelector('.comment-body strong') !== null;").await;
         let strong = client.find(Locator::Css(".comment-body strong")).await.unwrap();
         assert_eq!(strong.text().await.unwrap(), "section 3");
+        // A script click: after the jump to the new comment, the sticky header covers the top.
         client
-            .find(Locator::Css(".save-form button"))
-            .await
-            .unwrap()
-            .click()
+            .execute("document.querySelector('.save-form button').click();", vec![])
             .await
             .unwrap();
         wait_for(&client, "the save", "return document.querySelector('.save-form button').textContent === 'Saved';").await;
@@ -246,6 +268,7 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
             .click()
             .await
             .unwrap();
+        wait_for(&client, "the profile", "return document.querySelector('main .notice') !== null;").await;
         client.goto(&format!("{base}/papers/2608.90001")).await.unwrap();
         client
             .find(Locator::Css("#comment-body"))
@@ -261,6 +284,7 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
             .click()
             .await
             .unwrap();
+        wait_for(&client, "the hostile comment", "return document.querySelectorAll('.comment').length === 1;").await;
         for path in ["/papers/2608.90001", "/papers/date/2026-08-21", "/saved", "/papers/2608.90001.md"] {
             client.goto(&format!("{base}{path}")).await.unwrap();
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -288,6 +312,7 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
             .click()
             .await
             .unwrap();
+        wait_for(&client, "the logout", "return document.querySelector(\".account-nav a[href='/login']\") !== null;").await;
         let login = client.find(Locator::Css(".account-nav a[href='/login']")).await.unwrap();
         assert_eq!(login.text().await.unwrap(), "Log in");
         client.goto(&format!("{base}/saved")).await.unwrap();

@@ -25,7 +25,10 @@ fn comment_from_row(row: &SqliteRow) -> Result<Comment> {
         username: row.try_get("username").context("username")?,
         fullname: row.try_get("fullname").context("fullname")?,
         body: row.try_get("body").context("body")?,
-        created_at: parse_time(&row.try_get::<String, _>("created_at").context("created_at")?)?,
+        created_at: parse_time(
+            &row.try_get::<String, _>("created_at")
+                .context("created_at")?,
+        )?,
         edited: row.try_get::<i64, _>("edited").context("edited")? != 0,
         hidden: row.try_get::<i64, _>("hidden").context("hidden")? != 0,
     })
@@ -80,18 +83,34 @@ impl SqliteStore {
         if delta != 0 {
             tx.commit().await.context("committing an upvote")?;
         }
-        Ok(VoteState { upvoted: on, upvotes })
+        Ok(VoteState {
+            upvoted: on,
+            upvotes,
+        })
     }
 
-    pub async fn upvoted_among(&self, account_id: i64, papers: &[ArxivId]) -> Result<HashSet<String>> {
+    pub async fn upvoted_among(
+        &self,
+        account_id: i64,
+        papers: &[ArxivId],
+    ) -> Result<HashSet<String>> {
         self.ids_among("upvote", account_id, papers).await
     }
 
-    pub async fn saved_among(&self, account_id: i64, papers: &[ArxivId]) -> Result<HashSet<String>> {
+    pub async fn saved_among(
+        &self,
+        account_id: i64,
+        papers: &[ArxivId],
+    ) -> Result<HashSet<String>> {
         self.ids_among("saved_paper", account_id, papers).await
     }
 
-    async fn ids_among(&self, table: &'static str, account_id: i64, papers: &[ArxivId]) -> Result<HashSet<String>> {
+    async fn ids_among(
+        &self,
+        table: &'static str,
+        account_id: i64,
+        papers: &[ArxivId],
+    ) -> Result<HashSet<String>> {
         let mut out = HashSet::new();
         for chunk in papers.chunks(500) {
             let mut qb: QueryBuilder<Sqlite> =
@@ -140,11 +159,12 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let exists: Option<String> = sqlx::query_scalar("SELECT paper_id FROM paper WHERE paper_id = ?")
-            .bind(paper.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .context("reading a paper to save")?;
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT paper_id FROM paper WHERE paper_id = ?")
+                .bind(paper.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .context("reading a paper to save")?;
         if exists.is_none() {
             return Err(StoreError::NotFound);
         }
@@ -182,7 +202,9 @@ impl SqliteStore {
         .fetch_all(&self.reader)
         .await
         .context("reading saved papers")?;
-        rows.iter().map(|r| paper_from_row(r).map(|o| o.paper)).collect()
+        rows.iter()
+            .map(|r| paper_from_row(r).map(|o| o.paper))
+            .collect()
     }
 
     pub async fn add_comment(
@@ -193,12 +215,14 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Comment> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE paper SET member_comments = member_comments + 1 WHERE paper_id = ?")
-            .bind(paper.as_str())
-            .execute(&mut *tx)
-            .await
-            .context("counting a comment")?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE paper SET member_comments = member_comments + 1 WHERE paper_id = ?",
+        )
+        .bind(paper.as_str())
+        .execute(&mut *tx)
+        .await
+        .context("counting a comment")?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -284,7 +308,12 @@ impl SqliteStore {
         Ok(n == 1)
     }
 
-    pub async fn delete_comment(&self, account_id: i64, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn delete_comment(
+        &self,
+        account_id: i64,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE comment SET deleted_at = ? \
@@ -301,17 +330,24 @@ impl SqliteStore {
         let hidden: i64 = row.try_get("hidden").context("hidden")?;
         if hidden == 0 {
             let paper_id: String = row.try_get("paper_id").context("paper_id")?;
-            sqlx::query("UPDATE paper SET member_comments = member_comments - 1 WHERE paper_id = ?")
-                .bind(paper_id)
-                .execute(&mut *tx)
-                .await
-                .context("uncounting a comment")?;
+            sqlx::query(
+                "UPDATE paper SET member_comments = member_comments - 1 WHERE paper_id = ?",
+            )
+            .bind(paper_id)
+            .execute(&mut *tx)
+            .await
+            .context("uncounting a comment")?;
         }
         tx.commit().await.context("committing a comment deletion")?;
         Ok(true)
     }
 
-    pub async fn set_comment_hidden(&self, id: i64, hidden: bool, now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_comment_hidden(
+        &self,
+        id: i64,
+        hidden: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let sql = if hidden {
             "UPDATE comment SET hidden_at = ? WHERE comment_id = ? AND hidden_at IS NULL \
@@ -326,20 +362,30 @@ impl SqliteStore {
         } else {
             q.bind(id).bind(time_text(now))
         };
-        let paper_id = q.fetch_optional(&mut *tx).await.context("hiding a comment")?;
+        let paper_id = q
+            .fetch_optional(&mut *tx)
+            .await
+            .context("hiding a comment")?;
         if let Some(paper_id) = paper_id {
-            sqlx::query("UPDATE paper SET member_comments = member_comments + ? WHERE paper_id = ?")
-                .bind(if hidden { -1 } else { 1 })
-                .bind(paper_id)
-                .execute(&mut *tx)
-                .await
-                .context("recounting comments")?;
+            sqlx::query(
+                "UPDATE paper SET member_comments = member_comments + ? WHERE paper_id = ?",
+            )
+            .bind(if hidden { -1 } else { 1 })
+            .bind(paper_id)
+            .execute(&mut *tx)
+            .await
+            .context("recounting comments")?;
         }
         tx.commit().await.context("committing a comment hide")?;
         Ok(())
     }
 
-    pub async fn set_paper_hidden(&self, paper: &ArxivId, hidden: bool, now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_paper_hidden(
+        &self,
+        paper: &ArxivId,
+        hidden: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let n = sqlx::query("UPDATE paper SET hidden_at = ? WHERE paper_id = ?")
             .bind(hidden.then(|| time_text(now)))

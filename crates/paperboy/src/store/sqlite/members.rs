@@ -180,13 +180,12 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<LoginOutcome> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "SELECT email, expires_at, used_at FROM login_token WHERE token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&mut *tx)
-        .await
-        .context("reading a login link")?;
+        let row =
+            sqlx::query("SELECT email, expires_at, used_at FROM login_token WHERE token_hash = ?")
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await
+                .context("reading a login link")?;
         match token_state(row.as_ref(), now)? {
             LoginTokenState::Invalid => return Ok(LoginOutcome::Invalid),
             LoginTokenState::Used => return Ok(LoginOutcome::Used),
@@ -261,7 +260,10 @@ impl SqliteStore {
         Ok(Some(SessionInfo {
             member: member_from_row(&row)?,
             csrf_token: row.try_get("csrf_token").context("csrf_token")?,
-            last_seen_at: parse_time(&row.try_get::<String, _>("last_seen_at").context("last_seen_at")?)?,
+            last_seen_at: parse_time(
+                &row.try_get::<String, _>("last_seen_at")
+                    .context("last_seen_at")?,
+            )?,
         }))
     }
 
@@ -325,7 +327,9 @@ impl SqliteStore {
                 Ok(ApiTokenInfo {
                     id: r.try_get("api_token_id").context("api_token_id")?,
                     name: r.try_get("name").context("name")?,
-                    created_at: parse_time(&r.try_get::<String, _>("created_at").context("created_at")?)?,
+                    created_at: parse_time(
+                        &r.try_get::<String, _>("created_at").context("created_at")?,
+                    )?,
                     revoked: r.try_get::<i64, _>("revoked").context("revoked")? != 0,
                 })
             })
@@ -368,22 +372,26 @@ impl SqliteStore {
 
     pub async fn ban_member(&self, account_id: i64, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("UPDATE account SET banned_at = ? WHERE account_id = ? AND banned_at IS NULL")
-            .bind(time_text(now))
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await
-            .context("banning a member")?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE account SET banned_at = ? WHERE account_id = ? AND banned_at IS NULL",
+        )
+        .bind(time_text(now))
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await
+        .context("banning a member")?
+        .rows_affected();
         if n == 0 {
             return Ok(());
         }
-        sqlx::query("UPDATE api_token SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL")
-            .bind(time_text(now))
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await
-            .context("revoking a banned member's tokens")?;
+        sqlx::query(
+            "UPDATE api_token SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+        )
+        .bind(time_text(now))
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await
+        .context("revoking a banned member's tokens")?;
         for sql in [
             "DELETE FROM session WHERE account_id = ?",
             "UPDATE paper SET member_upvotes = member_upvotes - 1 \
@@ -406,7 +414,10 @@ fn token_state(row: Option<&SqliteRow>, now: DateTime<Utc>) -> Result<LoginToken
         return Ok(LoginTokenState::Invalid);
     };
     let used: Option<String> = row.try_get("used_at").context("used_at")?;
-    let expires = parse_time(&row.try_get::<String, _>("expires_at").context("expires_at")?)?;
+    let expires = parse_time(
+        &row.try_get::<String, _>("expires_at")
+            .context("expires_at")?,
+    )?;
     Ok(if used.is_some() {
         LoginTokenState::Used
     } else if now >= expires {
