@@ -139,7 +139,9 @@ fn read_lines(
     let mut file = File::open(path).map_err(|e| fail(0, format!("cannot open: {e}")))?;
     let gzipped = {
         let mut magic = [0u8; 2];
-        let n = file.read(&mut magic).map_err(|e| fail(0, format!("cannot read: {e}")))?;
+        let n = file
+            .read(&mut magic)
+            .map_err(|e| fail(0, format!("cannot read: {e}")))?;
         n == 2 && magic == [0x1f, 0x8b]
     };
     let mut reader: Box<dyn BufRead> = if gzipped {
@@ -184,7 +186,10 @@ fn read_lines(
         match result {
             Ok(observed) => batch.push(observed),
             Err(message) => {
-                if tx.blocking_send(Message::Problem(fail(line, message))).is_err() {
+                if tx
+                    .blocking_send(Message::Problem(fail(line, message)))
+                    .is_err()
+                {
                     return Ok(());
                 }
             }

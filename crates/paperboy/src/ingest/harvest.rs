@@ -162,11 +162,16 @@ async fn harvest_set(
     let mut next = match checkpoint.run.clone() {
         Some(run) if continues(&run, request) => Next::Resume(run),
         _ => Next::Start {
-            from: Some(request.from.or(checkpoint.harvested_through).unwrap_or_else(|| {
-                today
-                    .checked_sub_days(Days::new(FIRST_HARVEST_DAYS))
-                    .unwrap_or(today)
-            })),
+            from: Some(
+                request
+                    .from
+                    .or(checkpoint.harvested_through)
+                    .unwrap_or_else(|| {
+                        today
+                            .checked_sub_days(Days::new(FIRST_HARVEST_DAYS))
+                            .unwrap_or(today)
+                    }),
+            ),
             until: request.until,
         },
     };
@@ -332,12 +337,29 @@ mod tests {
     #[test]
     fn the_checkpoint_moves_forward_over_contiguous_ranges_only() {
         let p = Some(day("2026-08-20"));
-        assert_eq!(advance(None, Some(day("2026-01-01")), day("2026-08-21")), Some(day("2026-08-21")));
-        assert_eq!(advance(p, Some(day("2026-08-20")), day("2026-08-21")), Some(day("2026-08-21")));
-        assert_eq!(advance(p, Some(day("2026-08-21")), day("2026-08-22")), Some(day("2026-08-22")));
+        assert_eq!(
+            advance(None, Some(day("2026-01-01")), day("2026-08-21")),
+            Some(day("2026-08-21"))
+        );
+        assert_eq!(
+            advance(p, Some(day("2026-08-20")), day("2026-08-21")),
+            Some(day("2026-08-21"))
+        );
+        assert_eq!(
+            advance(p, Some(day("2026-08-21")), day("2026-08-22")),
+            Some(day("2026-08-22"))
+        );
         assert_eq!(advance(p, None, day("2026-08-22")), Some(day("2026-08-22")));
-        assert_eq!(advance(p, Some(day("2026-08-25")), day("2026-08-26")), p, "a gap");
-        assert_eq!(advance(p, Some(day("2020-01-01")), day("2020-12-31")), p, "a backfill");
+        assert_eq!(
+            advance(p, Some(day("2026-08-25")), day("2026-08-26")),
+            p,
+            "a gap"
+        );
+        assert_eq!(
+            advance(p, Some(day("2020-01-01")), day("2020-12-31")),
+            p,
+            "a backfill"
+        );
     }
 
     #[test]

@@ -64,14 +64,20 @@ impl SqliteStore {
 
 fn checkpoint_from_row(row: &SqliteRow) -> Result<HarvestCheckpoint> {
     let date = |name: &str| -> Result<Option<chrono::NaiveDate>> {
-        let text: Option<String> = row.try_get(name).with_context(|| format!("column {name}"))?;
+        let text: Option<String> = row
+            .try_get(name)
+            .with_context(|| format!("column {name}"))?;
         text.map(|t| parse_date(&t)).transpose()
     };
     let count = |name: &str| -> Result<Option<u64>> {
-        let n: Option<i64> = row.try_get(name).with_context(|| format!("column {name}"))?;
+        let n: Option<i64> = row
+            .try_get(name)
+            .with_context(|| format!("column {name}"))?;
         Ok(n.and_then(|n| u64::try_from(n).ok()))
     };
-    let token: Option<String> = row.try_get("resumption_token").context("resumption_token")?;
+    let token: Option<String> = row
+        .try_get("resumption_token")
+        .context("resumption_token")?;
     let run = match (token, date("run_through")?) {
         (Some(token), Some(through)) => Some(HarvestRun {
             from: date("run_from")?,

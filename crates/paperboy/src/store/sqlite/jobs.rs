@@ -139,11 +139,21 @@ impl SqliteStore {
             JobOutcome::Failed {
                 error,
                 retry_at: Some(at),
-            } => (JobState::Queued, Some(error.as_str()), Some(time_text(*at)), None),
+            } => (
+                JobState::Queued,
+                Some(error.as_str()),
+                Some(time_text(*at)),
+                None,
+            ),
             JobOutcome::Failed {
                 error,
                 retry_at: None,
-            } => (JobState::Failed, Some(error.as_str()), None, Some(now.clone())),
+            } => (
+                JobState::Failed,
+                Some(error.as_str()),
+                None,
+                Some(now.clone()),
+            ),
         };
         let done = sqlx::query(
             "UPDATE job SET state = ?, last_error = ?, run_after = COALESCE(?, run_after), \
@@ -163,7 +173,12 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn expire_job_lease(&self, id: i64, attempt: u32, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn expire_job_lease(
+        &self,
+        id: i64,
+        attempt: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         let now = time_text(now);
         let done = sqlx::query(
             "UPDATE job SET locked_until = ?, updated_at = ? \
@@ -205,7 +220,11 @@ impl SqliteStore {
 
 /// Puts running jobs of `kind` whose lease expired back in the queue, or fails them when their
 /// attempts are used up: their worker died, and the attempt it counted is spent.
-async fn requeue_expired(tx: &mut Transaction<'static, Sqlite>, kind: &str, now: &str) -> Result<()> {
+async fn requeue_expired(
+    tx: &mut Transaction<'static, Sqlite>,
+    kind: &str,
+    now: &str,
+) -> Result<()> {
     sqlx::query(
         "UPDATE job SET \
            state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, \
@@ -226,7 +245,9 @@ async fn requeue_expired(tx: &mut Transaction<'static, Sqlite>, kind: &str, now:
 
 fn claimed_from_row(row: &SqliteRow) -> Result<ClaimedJob> {
     let count = |name: &str| -> Result<u32> {
-        let n: i64 = row.try_get(name).with_context(|| format!("column {name}"))?;
+        let n: i64 = row
+            .try_get(name)
+            .with_context(|| format!("column {name}"))?;
         Ok(u32::try_from(n).with_context(|| format!("{name} out of range"))?)
     };
     Ok(ClaimedJob {
