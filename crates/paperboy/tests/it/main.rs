@@ -19,5 +19,6 @@ mod openapi;
 mod pages;
 mod search;
 mod snapshot;
+mod snapshot_format;
 mod support;
 mod tidy;
