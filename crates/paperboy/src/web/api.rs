@@ -247,9 +247,6 @@ pub async fn paper_info(
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound("Paper not found".into());
     let Path(id) = id.map_err(|_| not_found())?;
-    if let Some(allow) = super::api_write::action_methods(&id) {
-        return Ok(super::community::method_not_allowed(allow));
-    }
     let id = ArxivId::parse_lenient(&id).map_err(|_| not_found())?;
     let paper = app.store.paper(&id).await.map_err(|e| match e {
         StoreError::NotFound => not_found(),

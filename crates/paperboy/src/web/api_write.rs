@@ -69,29 +69,39 @@ pub fn action_methods(rest: &str) -> Option<&'static str> {
     }
 }
 
-/// `POST` or `DELETE /api/papers/{id}/upvote` and `POST /api/papers/{id}/comment`, routed
-/// through the `/api/papers/{*id}` catch-all (old-style ids hold a slash).
-pub async fn paper_action(
+/// Every method on `/api/papers/{*id}` (old-style ids hold a slash, so one catch-all route):
+/// `GET` a paper, `POST`/`DELETE .../upvote`, `POST .../comment`; anything else gets 405 with
+/// exactly the methods that path allows.
+pub async fn papers_route(
     State(app): State<App>,
     method: axum::http::Method,
-    Path(rest): Path<String>,
+    rest: Result<Path<String>, PathRejection>,
     req: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     use axum::extract::FromRequest as _;
+    use axum::http::Method;
     let headers = req.headers().clone();
-    let allowed = action_methods(&rest);
+    let Ok(Path(rest)) = rest else {
+        return Err(ApiError::NotFound("Paper not found".into()));
+    };
+    let Some(allowed) = action_methods(&rest) else {
+        return match method {
+            Method::GET | Method::HEAD => {
+                super::api::paper_info(State(app), headers, Ok(Path(rest))).await
+            }
+            _ => Ok(super::community::method_not_allowed("GET, HEAD")),
+        };
+    };
     let (id, action) = rest.rsplit_once('/').unwrap_or((&rest, ""));
     let id = Ok(Path(id.to_owned()));
-    match (action, &method) {
-        ("upvote", &axum::http::Method::POST) => upvote(State(app), headers, id).await,
-        ("upvote", &axum::http::Method::DELETE) => unvote(State(app), headers, id).await,
-        ("comment", &axum::http::Method::POST) => {
+    match (action, method) {
+        ("upvote", Method::POST) => upvote(State(app), headers, id).await,
+        ("upvote", Method::DELETE) => unvote(State(app), headers, id).await,
+        ("comment", Method::POST) => {
             let body = Json::<CommentRequest>::from_request(req, &app).await;
             comment(State(app), headers, id, body).await
         }
-        _ => Ok(super::community::method_not_allowed(
-            allowed.unwrap_or("GET"),
-        )),
+        _ => Ok(super::community::method_not_allowed(allowed)),
     }
 }
 

@@ -199,6 +199,23 @@ fn back(app: &App, headers: &HeaderMap, fallback: &str) -> Response {
 /// The member actions under `/papers/{id}/…`, all POST.
 pub const PAPER_ACTIONS: [&str; 3] = ["upvote", "save", "comments"];
 
+/// Every method on `/papers/{*id}`: GET (and HEAD) shows the paper, POST runs an action, and
+/// anything else gets 405 with the methods that path allows.
+pub async fn paper_route(
+    State(app): State<App>,
+    method: axum::http::Method,
+    Path(rest): Path<String>,
+    req: axum::extract::Request,
+) -> PageResult {
+    use axum::http::Method;
+    let action = is_action_path(&rest);
+    match method {
+        Method::GET | Method::HEAD if !action => super::pages::paper(State(app), Path(rest)).await,
+        Method::POST if action => paper_action(State(app), Path(rest), req).await,
+        _ => Ok(method_not_allowed(if action { "POST" } else { "GET, HEAD" })),
+    }
+}
+
 /// `POST /papers/{id}/upvote`, `/save` or `/comments` (routed through the paper catch-all).
 pub async fn paper_action(
     State(app): State<App>,

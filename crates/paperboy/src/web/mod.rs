@@ -48,9 +48,9 @@ pub fn router(app: App) -> Router {
         .route("/papers/date/{date}", get(pages::day))
         .route("/papers/week/{week}", get(pages::week))
         .route("/papers/month/{month}", get(pages::month))
-        // `{id}/upvote`, `{id}/save` and `{id}/comments` share the catch-all (old-style ids hold
-        // a slash); `community::paper_action` takes the POSTs, and a GET on them gets 405.
-        .route("/papers/{*id}", get(pages::paper).post(community::paper_action))
+        // A paper's page, and its POST actions `{id}/upvote`, `{id}/save` and `{id}/comments`
+        // (old-style ids hold a slash, so they share the catch-all; `community::paper_route`).
+        .route("/papers/{*id}", any(community::paper_route))
         .route("/trending", get(pages::trending))
         .route("/about", get(pages::about))
         // Members (see `login`, `community`, `account`, `admin`): unsafe methods only, so a GET
@@ -86,13 +86,8 @@ pub fn router(app: App) -> Router {
         .route("/api/daily_papers", get(api::daily_papers))
         .route("/api/papers/submit", post(api_write::submit))
         .route("/api/papers/search", get(search::search_api))
-        // POST/DELETE `{id}/upvote` and POST `{id}/comment` (see `api_write::paper_action`).
-        .route(
-            "/api/papers/{*id}",
-            get(api::paper_info)
-                .post(api_write::paper_action)
-                .delete(api_write::paper_action),
-        )
+        // GET a paper, POST/DELETE `{id}/upvote`, POST `{id}/comment` (`api_write::papers_route`).
+        .route("/api/papers/{*id}", any(api_write::papers_route))
         .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/{*rest}", any(api::unknown_endpoint))
         .merge(openapi::swagger_ui())

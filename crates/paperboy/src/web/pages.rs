@@ -392,9 +392,6 @@ pub async fn paper(State(app): State<App>, Path(rest): Path<String>) -> PageResu
     if let Some(id) = rest.strip_suffix(".md") {
         return Ok(super::api::paper_markdown(&app, id).await);
     }
-    if super::community::is_action_path(&rest) {
-        return Ok(super::community::method_not_allowed("POST"));
-    }
     let not_found = || {
         PageError::NotFound(format!(
             "There is no paper {:?} here.",
