@@ -212,7 +212,8 @@ pub async fn paper_route(
     match method {
         Method::GET | Method::HEAD if !action => super::pages::paper(State(app), Path(rest)).await,
         Method::POST if action => paper_action(State(app), Path(rest), req).await,
-        _ => Ok(method_not_allowed(if action { "POST" } else { "GET, HEAD" })),
+        _ if action => Ok(method_not_allowed("POST")),
+        _ => Ok(method_not_allowed("GET, HEAD")),
     }
 }
 

@@ -973,7 +973,12 @@ async fn hostile_strings_are_inert_in_pages_and_the_api() {
         "/settings",
     ] {
         let (_, page) = get_with(&t, &s, path).await;
-        for bad in ["<script>window", "<img src=x", "<svg onload", "</title><script"] {
+        for bad in [
+            "<script>window",
+            "<img src=x",
+            "<svg onload",
+            "</title><script",
+        ] {
             assert!(!page.contains(bad), "{path} contains {bad:?}");
         }
         assert!(
