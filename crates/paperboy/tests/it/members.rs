@@ -1066,3 +1066,85 @@ fn attribute_in_a_tag(page: &str, needle: &str) -> bool {
         before.rfind('<') > before.rfind('>')
     })
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_the_session_cookie_is_host_prefixed_and_secure() {
+    let t = TestApp::spawn_with_env(
+        &[members_fixture()],
+        &[("PAPERBOY_BASE_URL", "https://papers.example.org")],
+    )
+    .await;
+    let token = session::random_secret(16);
+    t.app
+        .store
+        .create_login_token(
+            &session::digest(&token),
+            "ada@example.org",
+            chrono::Utc::now(),
+            chrono::Duration::minutes(15),
+        )
+        .await
+        .unwrap();
+    let res = t
+        .client
+        .post(format!("{}/login/confirm", t.base_url))
+        .header(header::ORIGIN, "https://papers.example.org")
+        .form(&[("t", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-paperboy_session="), "{cookie}");
+    for attr in ["; Secure", "; HttpOnly", "; SameSite=Lax", "; Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    assert!(!cookie.contains("Domain"), "{cookie}");
+}
+
+#[test]
+fn member_token_and_admin_commands_work_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_paperboy"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .env_remove("PAPERBOY_DATA_DIR")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, out, err) = run(&["member", "add", "Ada.Lovelace@Example.org", "--admin"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), "ada-lovelace");
+    let (code, out, err) = run(&["token", "create", "ada.lovelace@example.org"]);
+    assert_eq!(code, Some(0), "{err}");
+    let token = out.trim().to_owned();
+    assert!(token.starts_with("pb_") && token.len() > 40, "{token}");
+    let (code, _, err) = run(&["admin", "grant", "nobody@example.org"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("paperboy: no member has the address"),
+        "{err}"
+    );
+    let (code, out, err) = run(&["admin", "grant", "ada.lovelace@example.org"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), "ada-lovelace is an admin");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let member = rt.block_on(async {
+        let store = paperboy::store::Store::open_sqlite(&dir.path().join("paperboy.db"))
+            .await
+            .unwrap();
+        store
+            .member_by_api_token(&session::digest(&token))
+            .await
+            .unwrap()
+    });
+    let member = member.expect("the printed token works");
+    assert!(member.is_admin);
+}
