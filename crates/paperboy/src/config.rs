@@ -116,7 +116,10 @@ impl std::fmt::Debug for MailConfig {
             .field("connections", &self.connections)
             .field("rate_per_second", &self.rate_per_second)
             .field("bounce_limit", &self.bounce_limit)
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("dkim", &self.dkim)
             .field("schedule_digests", &self.schedule_digests)
             .field("send_lease_seconds", &self.send_lease_seconds)
@@ -228,7 +231,8 @@ impl Config {
             })?,
             None => chrono_tz::America::New_York,
         };
-        let text = |value: Option<(String, String)>| value.map(|(v, _from)| v).filter(|v| !v.is_empty());
+        let text =
+            |value: Option<(String, String)>| value.map(|(v, _from)| v).filter(|v| !v.is_empty());
         let number = |value: Option<(String, String)>, key: &str| -> anyhow::Result<Option<f64>> {
             value
                 .map(|(v, from)| {
@@ -241,24 +245,47 @@ impl Config {
         };
         let smtp_url = text(source(None, "PAPERBOY_SMTP_URL", file.smtp_url));
         if let Some(url) = &smtp_url {
-            let scheme = Url::parse(url).map(|u| u.scheme().to_owned()).unwrap_or_default();
+            let scheme = Url::parse(url)
+                .map(|u| u.scheme().to_owned())
+                .unwrap_or_default();
             if !matches!(scheme.as_str(), "smtp" | "smtps") {
-                bail!("smtp_url: {:?} must be an smtp:// or smtps:// URL", redact_url(url));
+                bail!(
+                    "smtp_url: {:?} must be an smtp:// or smtps:// URL",
+                    redact_url(url)
+                );
             }
         }
-        let from = text(source(None, "PAPERBOY_MAIL_FROM", file.mail_from))
-            .unwrap_or_else(|| format!("paperboy <paperboy@{}>", base_url.host_str().unwrap_or("localhost")));
+        let from = text(source(None, "PAPERBOY_MAIL_FROM", file.mail_from)).unwrap_or_else(|| {
+            format!(
+                "paperboy <paperboy@{}>",
+                base_url.host_str().unwrap_or("localhost")
+            )
+        });
         let connections = number(
-            source(None, "PAPERBOY_SMTP_CONNECTIONS", file.smtp_connections.map(|n| n.to_string())),
+            source(
+                None,
+                "PAPERBOY_SMTP_CONNECTIONS",
+                file.smtp_connections.map(|n| n.to_string()),
+            ),
             "smtp_connections",
         )?
         .map(|n| n.clamp(1.0, 64.0) as u32)
         .unwrap_or(4);
-        let rate_per_second =
-            number(source(None, "PAPERBOY_SMTP_RATE", file.smtp_rate.map(|n| n.to_string())), "smtp_rate")?
-                .unwrap_or(100.0);
+        let rate_per_second = number(
+            source(
+                None,
+                "PAPERBOY_SMTP_RATE",
+                file.smtp_rate.map(|n| n.to_string()),
+            ),
+            "smtp_rate",
+        )?
+        .unwrap_or(100.0);
         let bounce_limit = number(
-            source(None, "PAPERBOY_BOUNCE_LIMIT", file.bounce_limit.map(|n| n.to_string())),
+            source(
+                None,
+                "PAPERBOY_BOUNCE_LIMIT",
+                file.bounce_limit.map(|n| n.to_string()),
+            ),
             "bounce_limit",
         )?
         .map(|n| n.max(1.0) as i64)
@@ -293,7 +320,11 @@ impl Config {
             None => true,
         };
         let send_lease_seconds = number(
-            source(None, "PAPERBOY_SEND_LEASE_SECONDS", file.send_lease_seconds.map(|n| n.to_string())),
+            source(
+                None,
+                "PAPERBOY_SEND_LEASE_SECONDS",
+                file.send_lease_seconds.map(|n| n.to_string()),
+            ),
             "send_lease_seconds",
         )?
         .map(|n| n.clamp(1.0, 86_400.0) as u32)
@@ -414,11 +445,11 @@ fn load_arxiv(
     file_harvest_at: Option<String>,
     file_harvest_sets: Option<Vec<String>>,
 ) -> anyhow::Result<(ArxivConfig, HarvestConfig)> {
-    let url = |var: &str, from_file: Option<String>, key: &str, default: &str| {
-        match source(None, var, from_file) {
-            Some((v, from)) => parse_base_url(&v).with_context(|| format!("{from}: {key}")),
-            None => Ok(Url::parse(default).expect("the default URL is valid")),
-        }
+    let url = |var: &str, from_file: Option<String>, key: &str, default: &str| match source(
+        None, var, from_file,
+    ) {
+        Some((v, from)) => parse_base_url(&v).with_context(|| format!("{from}: {key}")),
+        None => Ok(Url::parse(default).expect("the default URL is valid")),
     };
     let oai_url = url(
         "PAPERBOY_ARXIV_OAI_URL",
@@ -462,7 +493,9 @@ fn load_arxiv(
                 .map(str::to_owned)
                 .collect();
             if let Some(bad) = sets.iter().find(|s| !arxiv::oai::is_valid_set_spec(s)) {
-                bail!("{from}: harvest_sets: {bad:?} is not an OAI-PMH set such as cs or physics:hep-th");
+                bail!(
+                    "{from}: harvest_sets: {bad:?} is not an OAI-PMH set such as cs or physics:hep-th"
+                );
             }
             sets
         }
@@ -568,8 +601,14 @@ mod tests {
     #[test]
     fn arxiv_endpoints_and_the_harvest_schedule_default_and_override() {
         let defaults = load(&Overrides::default(), &[]).unwrap();
-        assert_eq!(defaults.arxiv.oai_url.as_str(), "https://oaipmh.arxiv.org/oai");
-        assert_eq!(defaults.arxiv.api_url.as_str(), "https://export.arxiv.org/api/query");
+        assert_eq!(
+            defaults.arxiv.oai_url.as_str(),
+            "https://oaipmh.arxiv.org/oai"
+        );
+        assert_eq!(
+            defaults.arxiv.api_url.as_str(),
+            "https://export.arxiv.org/api/query"
+        );
         assert_eq!(defaults.arxiv.delay.as_millis(), 3000);
         assert_eq!(defaults.harvest.at.unwrap().to_string(), "01:00:00");
         assert!(defaults.harvest.sets.is_empty());
@@ -603,7 +642,11 @@ mod tests {
         assert_eq!(c.harvest.at, None);
         assert_eq!(c.harvest.sets, ["cs", "physics:hep-th"]);
         for (var, value, want) in [
-            ("PAPERBOY_ARXIV_API_URL", "file:///etc/passwd", "arxiv_api_url"),
+            (
+                "PAPERBOY_ARXIV_API_URL",
+                "file:///etc/passwd",
+                "arxiv_api_url",
+            ),
             ("PAPERBOY_ARXIV_DELAY_MS", "3s", "arxiv_delay_ms"),
             ("PAPERBOY_HARVEST_AT", "25:00", "harvest_at"),
             ("PAPERBOY_HARVEST_SETS", "cs&verb=Identify", "harvest_sets"),

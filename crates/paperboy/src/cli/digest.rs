@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use chrono::{Datelike, NaiveDate};
 use clap::{Subcommand, ValueEnum};
 
@@ -75,9 +75,13 @@ fn edition_key(period: PeriodArg, date: NaiveDate) -> EditionKey {
 pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     let app = App::build(config).await?;
     match args.command {
-        DigestCommand::Preview { period, date, to, format, output } => {
-            preview(&app, period, date, to, format, output).await
-        }
+        DigestCommand::Preview {
+            period,
+            date,
+            to,
+            format,
+            output,
+        } => preview(&app, period, date, to, format, output).await,
         DigestCommand::Send { period, date } => send(&app, period, date).await,
     }
 }
@@ -92,7 +96,11 @@ async fn preview(
 ) -> anyhow::Result<ExitCode> {
     let date = match date {
         Some(d) => d,
-        None => app.store.latest_daily_date().await?.context("the store has no papers on the feed yet")?,
+        None => app
+            .store
+            .latest_daily_date()
+            .await?
+            .context("the store has no papers on the feed yet")?,
     };
     let key = edition_key(period, date);
     // A preview never records an edition: build it in memory from the same query.
@@ -109,12 +117,15 @@ async fn preview(
             let email = EmailAddress::parse(raw).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
             match app.store.subscriber_by_email(&email).await {
                 Ok(s) => {
-                    let links = outbox::recipient_links(&app.mailer, s.id, s.token_version, app.now());
+                    let links =
+                        outbox::recipient_links(&app.mailer, s.id, s.token_version, app.now());
                     (email, s.prefs, links)
                 }
-                Err(crate::store::StoreError::NotFound) => {
-                    (email, Preferences::default(), outbox::recipient_links(&app.mailer, 0, 0, app.now()))
-                }
+                Err(crate::store::StoreError::NotFound) => (
+                    email,
+                    Preferences::default(),
+                    outbox::recipient_links(&app.mailer, 0, 0, app.now()),
+                ),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -126,24 +137,45 @@ async fn preview(
     };
     let content = EditionContent::load(&app.store, edition, &app.mailer.site_url).await?;
     let Some(rendered) = content.render_for(&app.mailer, &prefs, &links)? else {
-        bail!("the {} edition for {} has no papers{}", key.frequency().as_str(), key.period_key(),
-            if to.is_some() { " that match this subscriber's preferences" } else { "" });
+        bail!(
+            "the {} edition for {} has no papers{}",
+            key.frequency().as_str(),
+            key.period_key(),
+            if to.is_some() {
+                " that match this subscriber's preferences"
+            } else {
+                ""
+            }
+        );
     };
     let body = match format {
         PreviewFormat::Text => rendered.text,
         PreviewFormat::Html => rendered.html,
         PreviewFormat::Eml => {
             let list = message::ListHeaders {
-                list_id: format!("paperboy {} digest <{}.{}>", key.frequency().as_str(), key.frequency().as_str(), app.mailer.host),
+                list_id: format!(
+                    "paperboy {} digest <{}.{}>",
+                    key.frequency().as_str(),
+                    key.frequency().as_str(),
+                    app.mailer.host
+                ),
                 unsubscribe_url: &links.unsubscribe_url,
             };
             let message_id = format!("<preview-{}@{}>", key.period_key(), app.mailer.host);
-            let m = message::build(&app.mailer.from, &address, &rendered, &message_id, Some(&list), None)?;
+            let m = message::build(
+                &app.mailer.from,
+                &address,
+                &rendered,
+                &message_id,
+                Some(&list),
+                None,
+            )?;
             String::from_utf8_lossy(&m.formatted()).into_owned()
         }
     };
     match output {
-        Some(path) => std::fs::write(&path, body).with_context(|| format!("{}: cannot write", path.display()))?,
+        Some(path) => std::fs::write(&path, body)
+            .with_context(|| format!("{}: cannot write", path.display()))?,
         None => print!("{body}"),
     }
     Ok(ExitCode::SUCCESS)
@@ -165,7 +197,9 @@ async fn preview_ids(app: &App, key: EditionKey) -> anyhow::Result<Vec<crate::do
 
 async fn send(app: &App, period: PeriodArg, date: Option<NaiveDate>) -> anyhow::Result<ExitCode> {
     if !app.mailer.can_send() {
-        bail!("no SMTP server configured: set PAPERBOY_SMTP_URL (e.g. smtp://127.0.0.1:2525) or smtp_url in the config file");
+        bail!(
+            "no SMTP server configured: set PAPERBOY_SMTP_URL (e.g. smtp://127.0.0.1:2525) or smtp_url in the config file"
+        );
     }
     let today = app.today();
     let date = date.unwrap_or(match period {
@@ -185,8 +219,15 @@ async fn send(app: &App, period: PeriodArg, date: Option<NaiveDate>) -> anyhow::
     let counts = app.store.outbox_counts(Some(edition.id)).await?;
     eprintln!(
         "sent {}, retry later {}, bounced {}, failed {}, unknown {}, skipped {}; edition total: {} sent, {} pending, {} unknown",
-        report.sent, report.retry_later, report.bounced, report.failed, report.unknown, report.skipped,
-        counts.sent, counts.pending, counts.unknown
+        report.sent,
+        report.retry_later,
+        report.bounced,
+        report.failed,
+        report.unknown,
+        report.skipped,
+        counts.sent,
+        counts.pending,
+        counts.unknown
     );
     if report.expired_leases > 0 {
         eprintln!(

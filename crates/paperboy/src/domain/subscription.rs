@@ -15,14 +15,21 @@ impl EmailAddress {
     /// angle brackets. Deliverability is proven by the confirmation mail, not by parsing.
     pub fn parse(input: &str) -> Result<EmailAddress, String> {
         let s = input.trim().to_lowercase();
-        let bad = || format!("{:?} is not an email address", input.chars().take(80).collect::<String>());
+        let bad = || {
+            format!(
+                "{:?} is not an email address",
+                input.chars().take(80).collect::<String>()
+            )
+        };
         if s.is_empty() || s.len() > 254 {
             return Err(bad());
         }
         let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+            && local
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..");
@@ -125,10 +132,11 @@ impl Preferences {
             return false;
         }
         let has_category = |wanted: &[String]| {
-            paper
-                .categories
-                .iter()
-                .any(|c| wanted.iter().any(|w| c.eq_ignore_ascii_case(w) || prefix_match(c, w)))
+            paper.categories.iter().any(|c| {
+                wanted
+                    .iter()
+                    .any(|w| c.eq_ignore_ascii_case(w) || prefix_match(c, w))
+            })
         };
         let text = format!("{} {}", paper.title, paper.summary).to_lowercase();
         let mentions = |words: &[String]| words.iter().any(|w| text.contains(&w.to_lowercase()));
@@ -222,8 +230,21 @@ mod tests {
 
     #[test]
     fn addresses_are_normalised_and_checked() {
-        assert_eq!(EmailAddress::parse("  Ada@Example.ORG ").unwrap().as_str(), "ada@example.org");
-        for bad in ["", "ada", "ada@", "@x.org", "ada@localhost", "a b@x.org", "<a@x.org>", "a..b@x.org", "ada@-x.org"] {
+        assert_eq!(
+            EmailAddress::parse("  Ada@Example.ORG ").unwrap().as_str(),
+            "ada@example.org"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.org",
+            "ada@localhost",
+            "a b@x.org",
+            "<a@x.org>",
+            "a..b@x.org",
+            "ada@-x.org",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
     }
@@ -252,7 +273,11 @@ mod tests {
             paper("B model", &["cs.CV"], 6),
             paper("C model", &["cs.CV"], 7),
         ];
-        let titles: Vec<&str> = prefs.select(&edition).iter().map(|p| p.title.as_str()).collect();
+        let titles: Vec<&str> = prefs
+            .select(&edition)
+            .iter()
+            .map(|p| p.title.as_str())
+            .collect();
         assert_eq!(titles, ["A model", "B model"]);
     }
 
@@ -260,13 +285,19 @@ mod tests {
     fn editions_fall_due_after_weekdays_and_on_mondays() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         // Saturday 2026-08-22: Friday's daily edition.
-        assert_eq!(EditionKey::due_on(d("2026-08-22")), vec![EditionKey::Daily(d("2026-08-21"))]);
+        assert_eq!(
+            EditionKey::due_on(d("2026-08-22")),
+            vec![EditionKey::Daily(d("2026-08-21"))]
+        );
         // Sunday: nothing. Monday: last week's weekly edition, no daily (Sunday was yesterday).
         assert!(EditionKey::due_on(d("2026-08-23")).is_empty());
         assert_eq!(
             EditionKey::due_on(d("2026-08-24")),
             vec![EditionKey::Weekly(d("2026-08-21").iso_week())]
         );
-        assert_eq!(EditionKey::Weekly(d("2026-08-21").iso_week()).period_key(), "2026-W34");
+        assert_eq!(
+            EditionKey::Weekly(d("2026-08-21").iso_week()).period_key(),
+            "2026-W34"
+        );
     }
 }

@@ -17,7 +17,11 @@ const CANDIDATES: u32 = 100;
 
 /// The edition for `key`, creating it from the period's most upvoted papers if it is new.
 /// Once created, an edition's paper list never changes: every recipient sees the same papers.
-pub async fn prepare(store: &Store, key: EditionKey, now: DateTime<Utc>) -> anyhow::Result<Edition> {
+pub async fn prepare(
+    store: &Store,
+    key: EditionKey,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Edition> {
     if let Some(existing) = store.find_edition(key).await? {
         return Ok(existing);
     }
@@ -36,7 +40,12 @@ pub async fn prepare(store: &Store, key: EditionKey, now: DateTime<Utc>) -> anyh
 
 /// Prepares the edition and queues it for its subscribers; idempotent. Returns the edition and
 /// how many new outbox rows were queued (0 for an empty edition or a repeated call).
-pub async fn queue(store: &Store, mailer: &Mailer, key: EditionKey, now: DateTime<Utc>) -> anyhow::Result<(Edition, u64)> {
+pub async fn queue(
+    store: &Store,
+    mailer: &Mailer,
+    key: EditionKey,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Edition, u64)> {
     let edition = prepare(store, key, now).await?;
     if edition.paper_ids.is_empty() {
         return Ok((edition, 0));

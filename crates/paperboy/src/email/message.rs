@@ -2,13 +2,14 @@
 
 use std::time::SystemTime;
 
-use anyhow::{anyhow, Context as _};
+use anyhow::{Context as _, anyhow};
+use lettre::Message;
 use lettre::message::dkim::{
-    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm, DkimSigningKey,
+    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
+    DkimSigningKey,
 };
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::Message;
 
 use super::render::Rendered;
 use crate::domain::subscription::EmailAddress;
@@ -45,7 +46,10 @@ pub fn dkim_config(config: &crate::config::DkimConfig, pem: &str) -> anyhow::Res
         config.selector.clone(),
         config.domain.clone(),
         key,
-        SIGNED_HEADERS.iter().map(|h| HeaderName::new_from_ascii_str(h)).collect(),
+        SIGNED_HEADERS
+            .iter()
+            .map(|h| HeaderName::new_from_ascii_str(h))
+            .collect(),
         DkimCanonicalization {
             header: DkimCanonicalizationType::Relaxed,
             body: DkimCanonicalizationType::Relaxed,
@@ -72,11 +76,17 @@ pub fn build(
         .subject(rendered.subject.clone())
         .message_id(Some(message_id.to_owned()))
         .date(SystemTime::now())
-        .multipart(MultiPart::alternative_plain_html(rendered.text.clone(), rendered.html.clone()))
+        .multipart(MultiPart::alternative_plain_html(
+            rendered.text.clone(),
+            rendered.html.clone(),
+        ))
         .context("building a message")?;
     if let Some(list) = list {
         let headers = message.headers_mut();
-        headers.insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str("List-Id"), list.list_id.clone()));
+        headers.insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Id"),
+            list.list_id.clone(),
+        ));
         headers.insert_raw(HeaderValue::new(
             HeaderName::new_from_ascii_str("List-Unsubscribe"),
             format!("<{}>", list.unsubscribe_url),

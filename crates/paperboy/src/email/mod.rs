@@ -13,7 +13,7 @@ pub mod token;
 
 use std::path::Path;
 
-use anyhow::{anyhow, Context as _};
+use anyhow::{Context as _, anyhow};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
@@ -54,10 +54,12 @@ impl std::fmt::Debug for Mailer {
 impl Mailer {
     pub fn new(config: &Config) -> anyhow::Result<Mailer> {
         let mail = &config.mail;
-        let from: Mailbox = mail
-            .from
-            .parse()
-            .map_err(|e| anyhow!("mail_from: {:?} is not a mailbox such as `paperboy <papers@example.org>`: {e}", mail.from))?;
+        let from: Mailbox = mail.from.parse().map_err(|e| {
+            anyhow!(
+                "mail_from: {:?} is not a mailbox such as `paperboy <papers@example.org>`: {e}",
+                mail.from
+            )
+        })?;
         let key = match &mail.secret_key {
             Some(k) => k.as_bytes().to_vec(),
             None => load_or_create_key(&config.data_dir.join("secret.key"))?,
@@ -74,8 +76,9 @@ impl Mailer {
         };
         let dkim = match &mail.dkim {
             Some(d) => {
-                let pem = std::fs::read_to_string(&d.key_file)
-                    .with_context(|| format!("dkim_key_file: cannot read {}", d.key_file.display()))?;
+                let pem = std::fs::read_to_string(&d.key_file).with_context(|| {
+                    format!("dkim_key_file: cannot read {}", d.key_file.display())
+                })?;
                 Some(message::dkim_config(d, &pem)?)
             }
             None => None,
@@ -117,7 +120,8 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let mut key = vec![0u8; 32];
-    getrandom::getrandom(&mut key).map_err(|e| anyhow!("reading random bytes for the secret key: {e}"))?;
+    getrandom::getrandom(&mut key)
+        .map_err(|e| anyhow!("reading random bytes for the secret key: {e}"))?;
     let tmp = path.with_extension("key.tmp");
     {
         use std::io::Write as _;
@@ -125,7 +129,9 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+        let mut file = options
+            .open(&tmp)
+            .with_context(|| format!("writing {}", tmp.display()))?;
         file.write_all(&key)?;
         file.sync_all()?;
     }

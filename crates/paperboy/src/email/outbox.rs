@@ -18,14 +18,14 @@ use lettre::AsyncTransport as _;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::Mailer;
 use super::message::{self, ListHeaders};
 use super::render::{self, DigestPaper, RecipientLinks};
 use super::token::{Purpose, TokenClaims};
-use super::Mailer;
-use crate::domain::subscription::Frequency;
 use crate::domain::Paper;
-use crate::store::mail::{Claim, Edition, MailKind, OutboxItem, SendResult, SubscriberStatus};
+use crate::domain::subscription::Frequency;
 use crate::store::Store;
+use crate::store::mail::{Claim, Edition, MailKind, OutboxItem, SendResult, SubscriberStatus};
 
 /// After this many attempts a row is given up as `failed`.
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -53,7 +53,11 @@ pub enum RunMode {
 }
 
 /// Sends until no claimable row is left.
-pub async fn send_pending(store: &Store, mailer: &Mailer, mode: RunMode) -> anyhow::Result<SendReport> {
+pub async fn send_pending(
+    store: &Store,
+    mailer: &Mailer,
+    mode: RunMode,
+) -> anyhow::Result<SendReport> {
     let started = Utc::now();
     let mut report = SendReport {
         expired_leases: store.expire_send_leases(started).await?,
@@ -88,7 +92,10 @@ pub async fn send_pending(store: &Store, mailer: &Mailer, mode: RunMode) -> anyh
                 && !editions.contains_key(&id)
             {
                 let edition = store.edition(id).await?;
-                editions.insert(id, Arc::new(EditionContent::load(store, edition, &mailer.site_url).await?));
+                editions.insert(
+                    id,
+                    Arc::new(EditionContent::load(store, edition, &mailer.site_url).await?),
+                );
             }
         }
         let results: Vec<(i64, SendResult)> = stream::iter(batch)
@@ -115,7 +122,10 @@ pub async fn send_pending(store: &Store, mailer: &Mailer, mode: RunMode) -> anyh
         }
         // Keep trying to record: the mails are out, and forgetting that would send them twice.
         let mut delay = StdDuration::from_millis(100);
-        while let Err(e) = store.record_sends(&results, Utc::now(), mailer.bounce_limit).await {
+        while let Err(e) = store
+            .record_sends(&results, Utc::now(), mailer.bounce_limit)
+            .await
+        {
             tracing::error!(error = ?e, "recording sent mail failed; retrying");
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(StdDuration::from_secs(10));
@@ -131,10 +141,21 @@ pub struct EditionContent {
 }
 
 impl EditionContent {
-    pub async fn load(store: &Store, edition: Edition, site_url: &str) -> anyhow::Result<EditionContent> {
+    pub async fn load(
+        store: &Store,
+        edition: Edition,
+        site_url: &str,
+    ) -> anyhow::Result<EditionContent> {
         let papers = store.papers_by_id(&edition.paper_ids).await?;
-        let rendered = papers.iter().map(|p| DigestPaper::new(p, site_url)).collect();
-        Ok(EditionContent { edition, papers, rendered })
+        let rendered = papers
+            .iter()
+            .map(|p| DigestPaper::new(p, site_url))
+            .collect();
+        Ok(EditionContent {
+            edition,
+            papers,
+            rendered,
+        })
     }
 
     /// The edition as one subscriber's preferences cut it.
@@ -206,10 +227,14 @@ async fn deliver(
     match transport.send(message).await {
         Ok(response) if response.is_positive() => SendResult::Sent,
         Ok(response) => retry(item, format!("unexpected reply {}", response.code())),
-        Err(e) if e.is_permanent() => SendResult::Bounced { error: e.to_string() },
+        Err(e) if e.is_permanent() => SendResult::Bounced {
+            error: e.to_string(),
+        },
         Err(e) if e.is_transient() => retry(item, e.to_string()),
         // A timeout may strike after the data was sent: the RFC 1047 window.
-        Err(e) if e.is_timeout() => SendResult::Unknown { error: e.to_string() },
+        Err(e) if e.is_timeout() => SendResult::Unknown {
+            error: e.to_string(),
+        },
         Err(e) => retry(item, e.to_string()),
     }
 }
@@ -333,11 +358,16 @@ fn build_message(
 /// Backs off exponentially from 30 s, capped at an hour, with a little per-row spread.
 fn retry(item: &OutboxItem, error: String) -> SendResult {
     if item.attempts >= MAX_ATTEMPTS {
-        return SendResult::Failed { error: format!("gave up after {} attempts: {error}", item.attempts) };
+        return SendResult::Failed {
+            error: format!("gave up after {} attempts: {error}", item.attempts),
+        };
     }
     let exponent = u32::try_from(item.attempts.clamp(1, 8) - 1).unwrap_or(0);
     let wait = (30i64 << exponent).min(3600) + item.outbox_id % 10;
-    SendResult::Retry { at: Utc::now() + Duration::seconds(wait), error }
+    SendResult::Retry {
+        at: Utc::now() + Duration::seconds(wait),
+        error,
+    }
 }
 
 /// Spaces sends to at most `rate` per second across all connections.
@@ -349,13 +379,16 @@ struct Pacer {
 impl Pacer {
     fn new(rate_per_second: f64) -> Pacer {
         Pacer {
-            interval: (rate_per_second > 0.0).then(|| StdDuration::from_secs_f64(1.0 / rate_per_second)),
+            interval: (rate_per_second > 0.0)
+                .then(|| StdDuration::from_secs_f64(1.0 / rate_per_second)),
             next: Mutex::new(Instant::now()),
         }
     }
 
     async fn wait(&self) {
-        let Some(interval) = self.interval else { return };
+        let Some(interval) = self.interval else {
+            return;
+        };
         let slot = {
             let mut next = self.next.lock().await;
             let slot = (*next).max(Instant::now());
@@ -371,7 +404,13 @@ pub async fn run_worker(store: Store, mailer: Arc<Mailer>, wakeup: Arc<tokio::sy
     loop {
         match send_pending(&store, &mailer, RunMode::Due).await {
             Ok(r) if r.sent + r.retry_later + r.bounced + r.failed + r.unknown + r.skipped > 0 => {
-                tracing::info!(sent = r.sent, retry = r.retry_later, bounced = r.bounced, unknown = r.unknown, "outbox run");
+                tracing::info!(
+                    sent = r.sent,
+                    retry = r.retry_later,
+                    bounced = r.bounced,
+                    unknown = r.unknown,
+                    "outbox run"
+                );
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = ?e, "outbox run failed"),

@@ -3,8 +3,8 @@
 
 use askama::Template;
 
-use crate::domain::subscription::{EditionKey, Frequency};
 use crate::domain::Paper;
+use crate::domain::subscription::{EditionKey, Frequency};
 
 /// A rendered mail, before addressing and headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +61,13 @@ impl DigestPaper {
             authors: short_authors(&paper.authors),
             summary: two_lines(&paper.summary),
             upvotes: paper.upvotes,
-            categories: paper.categories.iter().take(2).cloned().collect::<Vec<_>>().join(", "),
+            categories: paper
+                .categories
+                .iter()
+                .take(2)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 }
@@ -161,7 +167,11 @@ pub fn digest(
         unsubscribe_url: &links.unsubscribe_url,
     }
     .render()?;
-    Ok(Rendered { subject, text, html })
+    Ok(Rendered {
+        subject,
+        text,
+        html,
+    })
 }
 
 #[derive(Template)]
@@ -184,8 +194,18 @@ struct ConfirmText<'a> {
 pub fn confirmation(site: &Site<'_>, confirm_url: &str) -> askama::Result<Rendered> {
     Ok(Rendered {
         subject: format!("Confirm your subscription to {}", site.name),
-        html: ConfirmHtml { site_name: site.name, site_url: site.url, confirm_url }.render()?,
-        text: ConfirmText { site_name: site.name, site_url: site.url, confirm_url }.render()?,
+        html: ConfirmHtml {
+            site_name: site.name,
+            site_url: site.url,
+            confirm_url,
+        }
+        .render()?,
+        text: ConfirmText {
+            site_name: site.name,
+            site_url: site.url,
+            confirm_url,
+        }
+        .render()?,
     })
 }
 
@@ -204,10 +224,16 @@ mod tests {
 
     #[test]
     fn digests_escape_html_and_keep_links() {
-        let mut p = Paper::new(ArxivId::parse("2608.00001").unwrap(), "<script>alert(1)</script> & $x<y$");
+        let mut p = Paper::new(
+            ArxivId::parse("2608.00001").unwrap(),
+            "<script>alert(1)</script> & $x<y$",
+        );
         p.summary = "word ".repeat(100);
         p.upvotes = 7;
-        let site = Site { name: "paperboy", url: "https://papers.example.org" };
+        let site = Site {
+            name: "paperboy",
+            url: "https://papers.example.org",
+        };
         let one = DigestPaper::new(&p, site.url);
         let papers = vec![&one];
         let links = RecipientLinks {
@@ -217,9 +243,18 @@ mod tests {
         let key = EditionKey::Daily("2026-08-21".parse().unwrap());
         let r = digest(&site, key, &papers, false, &links).unwrap();
         assert!(!r.html.contains("<script>"));
-        assert!(r.html.contains("https://papers.example.org/papers/2608.00001"));
-        assert!(r.text.contains("<script>alert(1)</script>"), "text/plain is not HTML-escaped");
-        assert!(r.text.contains("Unsubscribe: https://papers.example.org/unsubscribe/t"));
+        assert!(
+            r.html
+                .contains("https://papers.example.org/papers/2608.00001")
+        );
+        assert!(
+            r.text.contains("<script>alert(1)</script>"),
+            "text/plain is not HTML-escaped"
+        );
+        assert!(
+            r.text
+                .contains("Unsubscribe: https://papers.example.org/unsubscribe/t")
+        );
         assert!(r.subject.starts_with("Papers of the day · Aug 21, 2026: "));
         assert!(!r.html.contains("<img"), "no images, no tracking pixels");
         assert!(two_lines(&p.summary).chars().count() <= 221);

@@ -6,8 +6,8 @@
 //! subscriber's token version revokes every link sent so far. Unsubscribe and preference links
 //! stay valid for a year (CAN-SPAM asks for at least 30 days; we promise 60).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -72,31 +72,51 @@ impl Signer {
     }
 
     fn mac(&self, payload: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(payload.as_bytes());
         URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..16])
     }
 
     pub fn sign(&self, purpose: Purpose, claims: TokenClaims, now: DateTime<Utc>) -> String {
         let expiry = (now + purpose.lifetime()).timestamp();
-        let payload = format!("{}.{}.{}.{expiry}", purpose.tag(), claims.subscriber_id, claims.version);
+        let payload = format!(
+            "{}.{}.{}.{expiry}",
+            purpose.tag(),
+            claims.subscriber_id,
+            claims.version
+        );
         format!("{payload}.{}", self.mac(&payload))
     }
 
-    pub fn verify(&self, purpose: Purpose, token: &str, now: DateTime<Utc>) -> Result<TokenClaims, TokenError> {
+    pub fn verify(
+        &self,
+        purpose: Purpose,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TokenClaims, TokenError> {
         if token.len() > 128 {
             return Err(TokenError::Invalid);
         }
         let (payload, mac) = token.rsplit_once('.').ok_or(TokenError::Invalid)?;
-        let mut expected = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        let mut expected =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         expected.update(payload.as_bytes());
-        let given = URL_SAFE_NO_PAD.decode(mac).map_err(|_| TokenError::Invalid)?;
+        let given = URL_SAFE_NO_PAD
+            .decode(mac)
+            .map_err(|_| TokenError::Invalid)?;
         // Constant-time comparison of the truncated tag.
-        expected.verify_truncated_left(&given).map_err(|_| TokenError::Invalid)?;
+        expected
+            .verify_truncated_left(&given)
+            .map_err(|_| TokenError::Invalid)?;
         let mut parts = payload.split('.');
-        let (Some(tag), Some(id), Some(version), Some(expiry), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(tag), Some(id), Some(version), Some(expiry), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Err(TokenError::Invalid);
         };
         if tag != purpose.tag() {
@@ -107,7 +127,10 @@ impl Signer {
         if now.timestamp() > expiry {
             return Err(TokenError::Expired);
         }
-        Ok(TokenClaims { subscriber_id, version })
+        Ok(TokenClaims {
+            subscriber_id,
+            version,
+        })
     }
 }
 
@@ -122,25 +145,71 @@ mod tests {
     #[test]
     fn a_signed_token_verifies_for_its_purpose_only() {
         let s = Signer::new(b"secret");
-        let claims = TokenClaims { subscriber_id: 42, version: 3 };
+        let claims = TokenClaims {
+            subscriber_id: 42,
+            version: 3,
+        };
         let t = s.sign(Purpose::Unsubscribe, claims, now());
         assert_eq!(s.verify(Purpose::Unsubscribe, &t, now()), Ok(claims));
-        assert_eq!(s.verify(Purpose::Confirm, &t, now()), Err(TokenError::Invalid));
-        assert_eq!(Signer::new(b"other").verify(Purpose::Unsubscribe, &t, now()), Err(TokenError::Invalid));
+        assert_eq!(
+            s.verify(Purpose::Confirm, &t, now()),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            Signer::new(b"other").verify(Purpose::Unsubscribe, &t, now()),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
     fn tampering_and_expiry_are_refused() {
         let s = Signer::new(b"secret");
-        let t = s.sign(Purpose::Confirm, TokenClaims { subscriber_id: 1, version: 1 }, now());
+        let t = s.sign(
+            Purpose::Confirm,
+            TokenClaims {
+                subscriber_id: 1,
+                version: 1,
+            },
+            now(),
+        );
         let forged = t.replacen("c.1.", "c.2.", 1);
-        assert_eq!(s.verify(Purpose::Confirm, &forged, now()), Err(TokenError::Invalid));
+        assert_eq!(
+            s.verify(Purpose::Confirm, &forged, now()),
+            Err(TokenError::Invalid)
+        );
         let later = now() + Duration::days(8);
-        assert_eq!(s.verify(Purpose::Confirm, &t, later), Err(TokenError::Expired));
-        let unsubscribe = s.sign(Purpose::Unsubscribe, TokenClaims { subscriber_id: 1, version: 1 }, now());
-        assert!(s.verify(Purpose::Unsubscribe, &unsubscribe, now() + Duration::days(61)).is_ok());
-        for junk in ["", ".", "a.b.c.d.e", "u.1.1.99999999999.!!!", &"x".repeat(500)] {
-            assert_eq!(s.verify(Purpose::Unsubscribe, junk, now()), Err(TokenError::Invalid), "{junk}");
+        assert_eq!(
+            s.verify(Purpose::Confirm, &t, later),
+            Err(TokenError::Expired)
+        );
+        let unsubscribe = s.sign(
+            Purpose::Unsubscribe,
+            TokenClaims {
+                subscriber_id: 1,
+                version: 1,
+            },
+            now(),
+        );
+        assert!(
+            s.verify(
+                Purpose::Unsubscribe,
+                &unsubscribe,
+                now() + Duration::days(61)
+            )
+            .is_ok()
+        );
+        for junk in [
+            "",
+            ".",
+            "a.b.c.d.e",
+            "u.1.1.99999999999.!!!",
+            &"x".repeat(500),
+        ] {
+            assert_eq!(
+                s.verify(Purpose::Unsubscribe, junk, now()),
+                Err(TokenError::Invalid),
+                "{junk}"
+            );
         }
     }
 }

@@ -129,15 +129,26 @@ pub struct Edition {
 pub enum SendResult {
     Sent,
     /// Try again at `at` (4xx, connection refused, …).
-    Retry { at: DateTime<Utc>, error: String },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
     /// Permanently rejected (5xx): counts as a bounce.
-    Bounced { error: String },
+    Bounced {
+        error: String,
+    },
     /// Gave up after too many attempts.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
     /// The outcome cannot be known (the connection broke after the data was sent).
-    Unknown { error: String },
+    Unknown {
+        error: String,
+    },
     /// Not sent: the subscriber unsubscribed or was suppressed since the row was queued.
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 /// Outbox rows of an edition by state.
@@ -199,14 +210,24 @@ impl Store {
         }
     }
 
-    pub async fn update_preferences(&self, id: i64, prefs: &Preferences, now: DateTime<Utc>) -> Result<()> {
+    pub async fn update_preferences(
+        &self,
+        id: i64,
+        prefs: &Preferences,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         match self {
             Store::Sqlite(s) => s.update_preferences(id, prefs, now).await,
         }
     }
 
     /// Creates the edition for `key` with these candidate papers, or returns the existing one.
-    pub async fn create_edition(&self, key: EditionKey, paper_ids: &[ArxivId], now: DateTime<Utc>) -> Result<Edition> {
+    pub async fn create_edition(
+        &self,
+        key: EditionKey,
+        paper_ids: &[ArxivId],
+        now: DateTime<Utc>,
+    ) -> Result<Edition> {
         match self {
             Store::Sqlite(s) => s.create_edition(key, paper_ids, now).await,
         }
@@ -226,7 +247,12 @@ impl Store {
 
     /// Queues the edition for every confirmed, unsuppressed subscriber of its frequency, in one
     /// transaction. Rows that exist already are left alone, so this is idempotent.
-    pub async fn enqueue_edition(&self, edition: &Edition, now: DateTime<Utc>, host: &str) -> Result<u64> {
+    pub async fn enqueue_edition(
+        &self,
+        edition: &Edition,
+        now: DateTime<Utc>,
+        host: &str,
+    ) -> Result<u64> {
         match self {
             Store::Sqlite(s) => s.enqueue_edition(edition, now, host).await,
         }
@@ -247,7 +273,12 @@ impl Store {
     }
 
     /// Records the outcome of send attempts, in one transaction.
-    pub async fn record_sends(&self, results: &[(i64, SendResult)], now: DateTime<Utc>, bounce_limit: i64) -> Result<()> {
+    pub async fn record_sends(
+        &self,
+        results: &[(i64, SendResult)],
+        now: DateTime<Utc>,
+        bounce_limit: i64,
+    ) -> Result<()> {
         match self {
             Store::Sqlite(s) => s.record_sends(results, now, bounce_limit).await,
         }

@@ -36,7 +36,10 @@ impl RateLimiter {
             *entry = (now, 0);
         }
         if entry.1 >= self.limit {
-            return Err(self.window.saturating_sub(now.duration_since(entry.0)).max(Duration::from_secs(1)));
+            return Err(self
+                .window
+                .saturating_sub(now.duration_since(entry.0))
+                .max(Duration::from_secs(1)));
         }
         entry.1 += 1;
         Ok(())

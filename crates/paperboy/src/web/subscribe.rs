@@ -8,20 +8,22 @@
 use std::net::SocketAddr;
 
 use askama::Template;
+use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use chrono::Duration;
 use serde::Deserialize;
 
 use super::error::PageError;
 use crate::app::App;
-use crate::domain::subscription::{parse_list, EmailAddress, Frequency, Preferences, MAX_PAPERS_LIMIT};
+use crate::domain::subscription::{
+    EmailAddress, Frequency, MAX_PAPERS_LIMIT, Preferences, parse_list,
+};
 use crate::email::token::{Purpose, TokenError};
-use crate::store::mail::Subscriber;
 use crate::store::StoreError;
+use crate::store::mail::Subscriber;
 
 /// At most one confirmation mail per address in this window.
 const CONFIRM_THROTTLE_MINUTES: i64 = 10;
@@ -78,7 +80,11 @@ fn html(status: StatusCode, template: &impl Template) -> PageResult {
 fn bad_link(e: Option<TokenError>) -> PageResult {
     let expired = e == Some(TokenError::Expired);
     let page = NoticePage::new(
-        if expired { "This link has expired" } else { "This link is not valid" },
+        if expired {
+            "This link has expired"
+        } else {
+            "This link is not valid"
+        },
         &[if expired {
             "Links in mail stop working after a while. Subscribe again from any page to get a fresh one."
         } else {
@@ -92,7 +98,11 @@ fn bad_link(e: Option<TokenError>) -> PageResult {
 /// site. Requests without either (curl, scripts) are allowed; browsers always send one.
 fn same_origin(app: &App, headers: &HeaderMap) -> bool {
     let site = app.config.base_url.origin().ascii_serialization();
-    let check = |v: &str| url::Url::parse(v).map(|u| u.origin().ascii_serialization() == site).unwrap_or(false);
+    let check = |v: &str| {
+        url::Url::parse(v)
+            .map(|u| u.origin().ascii_serialization() == site)
+            .unwrap_or(false)
+    };
     match (headers.get(header::ORIGIN), headers.get(header::REFERER)) {
         (Some(origin), _) => origin.to_str().is_ok_and(check),
         (None, Some(referer)) => referer.to_str().is_ok_and(check),
@@ -101,11 +111,16 @@ fn same_origin(app: &App, headers: &HeaderMap) -> bool {
 }
 
 fn forbidden() -> PageResult {
-    Err(PageError::Forbidden("This form was sent from another site.".into()))
+    Err(PageError::Forbidden(
+        "This form was sent from another site.".into(),
+    ))
 }
 
 fn too_many(wait: std::time::Duration) -> PageResult {
-    let page = NoticePage::new("Slow down a little", &["Too many requests. Please try again later."]);
+    let page = NoticePage::new(
+        "Slow down a little",
+        &["Too many requests. Please try again later."],
+    );
     let mut response = html(StatusCode::TOO_MANY_REQUESTS, &page)?;
     let secs = wait.as_secs().max(1).to_string();
     if let Ok(v) = header::HeaderValue::from_str(&secs) {
@@ -116,7 +131,14 @@ fn too_many(wait: std::time::Duration) -> PageResult {
 
 /// `GET /subscribe`
 pub async fn subscribe_form() -> PageResult {
-    html(StatusCode::OK, &SubscribePage { nav: "", email: String::new(), error: None })
+    html(
+        StatusCode::OK,
+        &SubscribePage {
+            nav: "",
+            email: String::new(),
+            error: None,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -137,7 +159,11 @@ pub async fn subscribe(
     let Ok(Form(form)) = form else {
         return html(
             StatusCode::BAD_REQUEST,
-            &SubscribePage { nav: "", email: String::new(), error: Some("Please enter your email address.".into()) },
+            &SubscribePage {
+                nav: "",
+                email: String::new(),
+                error: Some("Please enter your email address.".into()),
+            },
         );
     };
     if let Err(wait) = app.limits.subscribe_per_ip.check(&peer.ip().to_string()) {
@@ -149,7 +175,10 @@ pub async fn subscribe(
             let page = SubscribePage {
                 nav: "",
                 email: form.email.chars().take(254).collect(),
-                error: Some("That doesn't look like an email address. Please check it and try again.".into()),
+                error: Some(
+                    "That doesn't look like an email address. Please check it and try again."
+                        .into(),
+                ),
             };
             return html(StatusCode::BAD_REQUEST, &page);
         }
@@ -159,7 +188,12 @@ pub async fn subscribe(
     }
     let outcome = app
         .store
-        .request_subscription(&email, app.now(), Duration::minutes(CONFIRM_THROTTLE_MINUTES), &app.mailer.host)
+        .request_subscription(
+            &email,
+            app.now(),
+            Duration::minutes(CONFIRM_THROTTLE_MINUTES),
+            &app.mailer.host,
+        )
         .await?;
     tracing::info!(outcome = ?outcome, "subscribe request");
     app.wake_sender();
@@ -178,8 +212,16 @@ pub struct TokenParam {
     t: Option<String>,
 }
 
-async fn verified(app: &App, purpose: Purpose, token: &str) -> Result<Subscriber, Option<TokenError>> {
-    let claims = app.mailer.signer.verify(purpose, token, app.now()).map_err(Some)?;
+async fn verified(
+    app: &App,
+    purpose: Purpose,
+    token: &str,
+) -> Result<Subscriber, Option<TokenError>> {
+    let claims = app
+        .mailer
+        .signer
+        .verify(purpose, token, app.now())
+        .map_err(Some)?;
     match app.store.subscriber(claims.subscriber_id).await {
         Ok(s) if s.token_version == claims.version => Ok(s),
         Ok(_) | Err(StoreError::NotFound) => Err(Some(TokenError::Invalid)),
@@ -195,7 +237,10 @@ pub async fn confirm_page(State(app): State<App>, Query(q): Query<TokenParam>) -
     let token = q.t.unwrap_or_default();
     match verified(&app, Purpose::Confirm, &token).await {
         Ok(_) => {
-            let mut page = NoticePage::new("Confirm your subscription", &["One click and the digest is on its way."]);
+            let mut page = NoticePage::new(
+                "Confirm your subscription",
+                &["One click and the digest is on its way."],
+            );
             page.form = Some(NoticeForm {
                 action: "/subscribe/confirm".into(),
                 hidden: vec![("t".into(), token)],
@@ -213,30 +258,52 @@ pub async fn confirm(
     Query(q): Query<TokenParam>,
     form: Result<Form<TokenParam>, FormRejection>,
 ) -> PageResult {
-    let token = form.ok().and_then(|Form(f)| f.t).or(q.t).unwrap_or_default();
+    let token = form
+        .ok()
+        .and_then(|Form(f)| f.t)
+        .or(q.t)
+        .unwrap_or_default();
     let subscriber = match verified(&app, Purpose::Confirm, &token).await {
         Ok(s) => s,
         Err(e) => return bad_link(e),
     };
-    let subscriber = app.store.confirm_subscriber(subscriber.id, app.now()).await?;
-    let links = crate::email::outbox::recipient_links(&app.mailer, subscriber.id, subscriber.token_version, app.now());
+    let subscriber = app
+        .store
+        .confirm_subscriber(subscriber.id, app.now())
+        .await?;
+    let links = crate::email::outbox::recipient_links(
+        &app.mailer,
+        subscriber.id,
+        subscriber.token_version,
+        app.now(),
+    );
     let mut page = NoticePage::new(
         "You're subscribed",
-        &["Thanks for confirming. The daily digest arrives after each weekday closes; you can switch to weekly, narrow it to your topics, or pause it at any time."],
+        &[
+            "Thanks for confirming. The daily digest arrives after each weekday closes; you can switch to weekly, narrow it to your topics, or pause it at any time.",
+        ],
     );
-    page.link = Some((relative(&app, &links.preferences_url), "Set your preferences".into()));
+    page.link = Some((
+        relative(&app, &links.preferences_url),
+        "Set your preferences".into(),
+    ));
     html(StatusCode::OK, &page)
 }
 
 fn relative(app: &App, url: &str) -> String {
-    url.strip_prefix(&app.mailer.site_url).unwrap_or(url).to_owned()
+    url.strip_prefix(&app.mailer.site_url)
+        .unwrap_or(url)
+        .to_owned()
 }
 
 /// `GET /unsubscribe/{token}`: the manual path, a page with a button.
 pub async fn unsubscribe_page(State(app): State<App>, Path(token): Path<String>) -> PageResult {
     match verified(&app, Purpose::Unsubscribe, &token).await {
         Ok(_) => {
-            let mut page = NoticePage::new("Unsubscribe", &["You will get no more digests at this address."]);
+            let mut page = NoticePage::new(
+                "Unsubscribe",
+                &["You will get no more digests at this address."],
+            );
             page.form = Some(NoticeForm {
                 action: format!("/unsubscribe/{token}"),
                 hidden: Vec::new(),
@@ -260,7 +327,9 @@ pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>) -> P
     tracing::info!("unsubscribed");
     let mut page = NoticePage::new(
         "You're unsubscribed",
-        &["No more digests will be sent to this address. Changed your mind? Subscribe again from any page."],
+        &[
+            "No more digests will be sent to this address. Changed your mind? Subscribe again from any page.",
+        ],
     );
     page.link = Some(("/".into(), "Back to the papers".into()));
     html(StatusCode::OK, &page)
@@ -284,8 +353,15 @@ struct PreferencesPage {
     unsubscribe_url: String,
 }
 
-fn preferences_page(app: &App, token: &str, s: &Subscriber, saved: bool, error: Option<String>) -> PreferencesPage {
-    let links = crate::email::outbox::recipient_links(&app.mailer, s.id, s.token_version, app.now());
+fn preferences_page(
+    app: &App,
+    token: &str,
+    s: &Subscriber,
+    saved: bool,
+    error: Option<String>,
+) -> PreferencesPage {
+    let links =
+        crate::email::outbox::recipient_links(&app.mailer, s.id, s.token_version, app.now());
     PreferencesPage {
         nav: "",
         email: s.email.to_string(),
@@ -306,7 +382,10 @@ fn preferences_page(app: &App, token: &str, s: &Subscriber, saved: bool, error: 
 /// `GET /preferences/{token}`
 pub async fn preferences_form(State(app): State<App>, Path(token): Path<String>) -> PageResult {
     match verified(&app, Purpose::Preferences, &token).await {
-        Ok(s) => html(StatusCode::OK, &preferences_page(&app, &token, &s, false, None)),
+        Ok(s) => html(
+            StatusCode::OK,
+            &preferences_page(&app, &token, &s, false, None),
+        ),
         Err(e) => bad_link(e),
     }
 }
@@ -345,9 +424,14 @@ pub async fn save_preferences(
         .and_then(|Form(f)| parse_preferences(&f));
     match parsed {
         Ok(prefs) => {
-            app.store.update_preferences(subscriber.id, &prefs, app.now()).await?;
+            app.store
+                .update_preferences(subscriber.id, &prefs, app.now())
+                .await?;
             let updated = app.store.subscriber(subscriber.id).await?;
-            html(StatusCode::OK, &preferences_page(&app, &token, &updated, true, None))
+            html(
+                StatusCode::OK,
+                &preferences_page(&app, &token, &updated, true, None),
+            )
         }
         Err(message) => html(
             StatusCode::BAD_REQUEST,
@@ -364,7 +448,9 @@ fn parse_preferences(f: &PreferencesForm) -> Result<Preferences, String> {
         .parse::<u32>()
         .ok()
         .filter(|n| (1..=MAX_PAPERS_LIMIT).contains(n))
-        .ok_or(format!("Papers per digest must be a number from 1 to {MAX_PAPERS_LIMIT}."))?;
+        .ok_or(format!(
+            "Papers per digest must be a number from 1 to {MAX_PAPERS_LIMIT}."
+        ))?;
     let min_upvotes = f
         .min_upvotes
         .trim()

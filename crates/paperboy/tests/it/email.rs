@@ -10,18 +10,22 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, Utc};
 use paperboy::domain::subscription::{EditionKey, EmailAddress};
 use paperboy::email::edition;
-use paperboy::email::outbox::{send_pending, RunMode};
+use paperboy::email::outbox::{RunMode, send_pending};
 use paperboy::store::Store;
 use serde_json::Value;
 
-use crate::support::{hf_daily_fixtures, tool, TestApp};
+use crate::support::{TestApp, hf_daily_fixtures, tool};
 
 fn mail_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail")
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// aiosmtpd, writing each accepted mail to its own file.
@@ -46,9 +50,19 @@ impl Sink {
         }
         let mut child = cmd.spawn().expect("start the SMTP sink");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert!(line.starts_with("listening"), "sink did not start: {line:?}");
-        Sink { child, python: python.to_owned(), port, maildir }
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with("listening"),
+            "sink did not start: {line:?}"
+        );
+        Sink {
+            child,
+            python: python.to_owned(),
+            port,
+            maildir,
+        }
     }
 
     fn url(&self) -> String {
@@ -58,19 +72,35 @@ impl Sink {
     fn count(&self) -> usize {
         std::fs::read_dir(self.maildir.path())
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".eml"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".eml")
+            })
             .count()
     }
 
     /// Every captured mail, parsed strictly by Python's email package.
     fn messages(&self, dkim: Option<(&Path, &str, &str)>) -> Vec<Value> {
         let mut cmd = Command::new(&self.python);
-        cmd.arg(mail_dir().join("mail_check.py")).arg(self.maildir.path());
+        cmd.arg(mail_dir().join("mail_check.py"))
+            .arg(self.maildir.path());
         if let Some((key, selector, domain)) = dkim {
-            cmd.arg("--dkim-public-key").arg(key).args(["--dkim-selector", selector, "--dkim-domain", domain]);
+            cmd.arg("--dkim-public-key").arg(key).args([
+                "--dkim-selector",
+                selector,
+                "--dkim-domain",
+                domain,
+            ]);
         }
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
     }
 }
@@ -88,7 +118,10 @@ fn day(s: &str) -> NaiveDate {
 
 async fn confirmed(store: &Store, email: &str) -> i64 {
     let email = EmailAddress::parse(email).unwrap();
-    store.request_subscription(&email, Utc::now(), chrono::Duration::minutes(10), "test").await.unwrap();
+    store
+        .request_subscription(&email, Utc::now(), chrono::Duration::minutes(10), "test")
+        .await
+        .unwrap();
     let s = store.subscriber_by_email(&email).await.unwrap();
     store.confirm_subscriber(s.id, Utc::now()).await.unwrap();
     s.id
@@ -108,7 +141,9 @@ fn path_of(url: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribe_confirm_digest_unsubscribe_round_trip() {
-    let Some(python) = tool("PAPERBOY_TEST_PYTHON") else { return };
+    let Some(python) = tool("PAPERBOY_TEST_PYTHON") else {
+        return;
+    };
     let sink = Sink::start(&python, free_port(), &[]);
     let url = sink.url();
     let t = TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_SMTP_URL", &url)]).await;
@@ -138,7 +173,14 @@ async fn subscribe_confirm_digest_unsubscribe_round_trip() {
         .expect("a confirmation link");
 
     // No digest goes to a pending address.
-    let (edition, queued) = edition::queue(store, mailer, EditionKey::Daily(day("2026-08-20")), Utc::now()).await.unwrap();
+    let (edition, queued) = edition::queue(
+        store,
+        mailer,
+        EditionKey::Daily(day("2026-08-20")),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(queued, 0, "pending subscribers get nothing");
     assert!(!edition.paper_ids.is_empty());
 
@@ -147,33 +189,76 @@ async fn subscribe_confirm_digest_unsubscribe_round_trip() {
     assert_eq!(status, 200);
     assert!(page.contains("Confirm subscription"));
     let email = EmailAddress::parse("reader@example.org").unwrap();
-    assert_eq!(store.subscriber_by_email(&email).await.unwrap().status.as_str(), "pending");
+    assert_eq!(
+        store
+            .subscriber_by_email(&email)
+            .await
+            .unwrap()
+            .status
+            .as_str(),
+        "pending"
+    );
     let res = t.client.post(link).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    assert_eq!(store.subscriber_by_email(&email).await.unwrap().status.as_str(), "confirmed");
+    assert_eq!(
+        store
+            .subscriber_by_email(&email)
+            .await
+            .unwrap()
+            .status
+            .as_str(),
+        "confirmed"
+    );
 
     // A second confirmed subscriber, to show the unsubscribe affects one address only.
     confirmed(store, "other@example.org").await;
 
     // The digest arrives, standards-correct, with links that work.
     let key = EditionKey::Daily(day("2026-08-21"));
-    let (_, queued) = edition::queue(store, mailer, key, Utc::now()).await.unwrap();
+    let (_, queued) = edition::queue(store, mailer, key, Utc::now())
+        .await
+        .unwrap();
     assert_eq!(queued, 2);
     let report = send_pending(store, mailer, RunMode::Once).await.unwrap();
     assert_eq!(report.sent, 2);
     let messages = sink.messages(None);
-    let digest = mails_to(&messages, "reader@example.org").into_iter().find(|m| m["list_id"].is_string()).expect("digest");
+    let digest = mails_to(&messages, "reader@example.org")
+        .into_iter()
+        .find(|m| m["list_id"].is_string())
+        .expect("digest");
     assert_eq!(digest["defects"], serde_json::json!([]));
     assert_eq!(digest["content_type"], "multipart/alternative");
-    assert_eq!(digest["part_types"], serde_json::json!(["text/html", "text/plain"]));
-    assert_eq!(digest["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
-    assert!(digest["message_id"].as_str().unwrap().starts_with("<digest-"));
+    assert_eq!(
+        digest["part_types"],
+        serde_json::json!(["text/html", "text/plain"])
+    );
+    assert_eq!(
+        digest["list_unsubscribe_post"],
+        "List-Unsubscribe=One-Click"
+    );
+    assert!(
+        digest["message_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("<digest-")
+    );
     assert!(digest["date"].is_string());
-    assert!(!digest["html_has_img"].as_bool().unwrap(), "no images or tracking pixels");
+    assert!(
+        !digest["html_has_img"].as_bool().unwrap(),
+        "no images or tracking pixels"
+    );
     let unsubscribe = digest["list_unsubscribe"].as_str().unwrap();
-    assert!(unsubscribe.starts_with('<') && unsubscribe.ends_with('>') && !unsubscribe.contains(','), "one URL");
+    assert!(
+        unsubscribe.starts_with('<') && unsubscribe.ends_with('>') && !unsubscribe.contains(','),
+        "one URL"
+    );
     let unsubscribe = unsubscribe.trim_matches(['<', '>']).to_owned();
-    for link in digest["html_links"].as_array().unwrap().iter().chain(digest["text_links"].as_array().unwrap()) {
+    for link in digest["html_links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(digest["text_links"].as_array().unwrap())
+    {
         let link = link.as_str().unwrap();
         if link.starts_with(&t.base_url) {
             let (status, _) = t.get_text(&path_of(link)).await;
@@ -183,7 +268,15 @@ async fn subscribe_confirm_digest_unsubscribe_round_trip() {
     // Unsubscribe GET only shows a page.
     let (status, _) = t.get_text(&path_of(&unsubscribe)).await;
     assert_eq!(status, 200);
-    assert_eq!(store.subscriber_by_email(&email).await.unwrap().status.as_str(), "confirmed");
+    assert_eq!(
+        store
+            .subscriber_by_email(&email)
+            .await
+            .unwrap()
+            .status
+            .as_str(),
+        "confirmed"
+    );
 
     // RFC 8058 one-click: no cookies, no CSRF token, 200 and no redirect.
     let res = reqwest::Client::builder()
@@ -198,18 +291,39 @@ async fn subscribe_confirm_digest_unsubscribe_round_trip() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert!(res.headers().get("location").is_none());
-    let again = t.client.post(&unsubscribe).body("List-Unsubscribe=One-Click").send().await.unwrap();
+    let again = t
+        .client
+        .post(&unsubscribe)
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status().as_u16(), 200, "repeating it is harmless");
 
     // The next digest skips that address only.
     let before = sink.count();
-    let (_, queued) = edition::queue(store, mailer, EditionKey::Daily(day("2026-08-20")), Utc::now()).await.unwrap();
+    let (_, queued) = edition::queue(
+        store,
+        mailer,
+        EditionKey::Daily(day("2026-08-20")),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(queued, 1);
     send_pending(store, mailer, RunMode::Once).await.unwrap();
     let messages = sink.messages(None);
     assert_eq!(sink.count(), before + 1);
-    assert_eq!(mails_to(&messages, "reader@example.org").len(), 2, "confirmation + one digest");
-    assert_eq!(mails_to(&messages, "other@example.org").len(), 2, "two digests");
+    assert_eq!(
+        mails_to(&messages, "reader@example.org").len(),
+        2,
+        "confirmation + one digest"
+    );
+    assert_eq!(
+        mails_to(&messages, "other@example.org").len(),
+        2,
+        "two digests"
+    );
 }
 
 #[tokio::test]
@@ -220,21 +334,38 @@ async fn subscribe_answers_are_neutral_and_rate_limited() {
         let client = t.client.clone();
         let url = format!("{}/subscribe", t.base_url);
         async move {
-            let res = client.post(url).form(&[("email", email)]).send().await.unwrap();
+            let res = client
+                .post(url)
+                .form(&[("email", email)])
+                .send()
+                .await
+                .unwrap();
             (res.status().as_u16(), res.text().await.unwrap())
         }
     };
     let known = post("known@example.org").await;
     let unknown = post("nobody@example.org").await;
-    assert_eq!(known, unknown, "no way to tell a known address from an unknown one");
+    assert_eq!(
+        known, unknown,
+        "no way to tell a known address from an unknown one"
+    );
     let (status, page) = post("not an address").await;
     assert_eq!(status, 400);
     assert!(page.contains("look like an email address"));
     // Ten per IP per hour: the rest get 429 with Retry-After.
     let mut last = None;
     for _ in 0..12 {
-        let res = t.client.post(format!("{}/subscribe", t.base_url)).form(&[("email", "x@example.org")]).send().await.unwrap();
-        last = Some((res.status().as_u16(), res.headers().get("retry-after").cloned()));
+        let res = t
+            .client
+            .post(format!("{}/subscribe", t.base_url))
+            .form(&[("email", "x@example.org")])
+            .send()
+            .await
+            .unwrap();
+        last = Some((
+            res.status().as_u16(),
+            res.headers().get("retry-after").cloned(),
+        ));
     }
     let (status, retry_after) = last.unwrap();
     assert_eq!(status, 429);
@@ -250,7 +381,11 @@ async fn subscribe_answers_are_neutral_and_rate_limited() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 403);
     // Forged or tampered links get the same 404 page.
-    for path in ["/unsubscribe/u.1.1.99999999999.AAAAAAAAAAAAAAAAAAAAAA", "/preferences/garbage", "/subscribe/confirm?t=x"] {
+    for path in [
+        "/unsubscribe/u.1.1.99999999999.AAAAAAAAAAAAAAAAAAAAAA",
+        "/preferences/garbage",
+        "/subscribe/confirm?t=x",
+    ] {
         let (status, _) = t.get_text(path).await;
         assert_eq!(status, 404, "{path}");
     }
@@ -286,7 +421,11 @@ async fn preferences_are_saved_through_the_signed_link() {
     let res = t
         .client
         .post(format!("{}{path}", t.base_url))
-        .form(&[("frequency", "hourly"), ("max_papers", "500"), ("min_upvotes", "-1")])
+        .form(&[
+            ("frequency", "hourly"),
+            ("max_papers", "500"),
+            ("min_upvotes", "-1"),
+        ])
         .send()
         .await
         .unwrap();
@@ -313,8 +452,14 @@ async fn prepared_data_dir(n: usize, extra: &[&str]) -> (tempfile::TempDir, Stor
         .arg(hf_daily_fixtures())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let store = Store::open_sqlite(&dir.path().join("paperboy.db")).await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = Store::open_sqlite(&dir.path().join("paperboy.db"))
+        .await
+        .unwrap();
     for i in 0..n {
         confirmed(&store, &format!("reader{i}@example.org")).await;
     }
@@ -326,14 +471,23 @@ async fn prepared_data_dir(n: usize, extra: &[&str]) -> (tempfile::TempDir, Stor
 
 fn digest_send(data_dir: &Path, smtp_url: &str) -> std::process::Output {
     paperboy_cmd(data_dir, smtp_url)
-        .args(["digest", "send", "--period", "daily", "--date", "2026-08-21"])
+        .args([
+            "digest",
+            "send",
+            "--period",
+            "daily",
+            "--date",
+            "2026-08-21",
+        ])
         .output()
         .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_send_is_idempotent_and_skips_bounces() {
-    let Some(python) = tool("PAPERBOY_TEST_PYTHON") else { return };
+    let Some(python) = tool("PAPERBOY_TEST_PYTHON") else {
+        return;
+    };
     let sink = Sink::start(&python, free_port(), &["bounce"]);
     let (dir, store) = prepared_data_dir(5, &["bounce@example.org"]).await;
     let out = digest_send(dir.path(), &sink.url());
@@ -342,38 +496,63 @@ async fn digest_send_is_idempotent_and_skips_bounces() {
     assert!(err.contains("6 newly queued"), "{err}");
     assert!(err.contains("sent 5, retry later 0, bounced 1"), "{err}");
     assert_eq!(sink.count(), 5, "the others are unaffected by the 550");
-    let bouncer = store.subscriber_by_email(&EmailAddress::parse("bounce@example.org").unwrap()).await.unwrap();
+    let bouncer = store
+        .subscriber_by_email(&EmailAddress::parse("bounce@example.org").unwrap())
+        .await
+        .unwrap();
     assert_eq!(bouncer.bounce_count, 1, "the address is marked as bouncing");
     let again = digest_send(dir.path(), &sink.url());
     let err = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{err}");
-    assert!(err.contains("0 newly queued") && err.contains("sent 0,"), "{err}");
+    assert!(
+        err.contains("0 newly queued") && err.contains("sent 0,"),
+        "{err}"
+    );
     assert_eq!(sink.count(), 5, "re-running sends nothing new");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_waits_while_smtp_is_down_and_goes_out_once_it_is_back() {
-    let Some(python) = tool("PAPERBOY_TEST_PYTHON") else { return };
+    let Some(python) = tool("PAPERBOY_TEST_PYTHON") else {
+        return;
+    };
     let port = free_port();
     let (dir, _store) = prepared_data_dir(4, &[]).await;
     let down = digest_send(dir.path(), &format!("smtp://127.0.0.1:{port}"));
     let err = String::from_utf8_lossy(&down.stderr);
     assert_eq!(down.status.code(), Some(1), "{err}");
     assert!(err.contains("stay queued"), "{err}");
-    assert_eq!(err.trim_end().lines().last().unwrap().matches("paperboy:").count(), 1);
+    assert_eq!(
+        err.trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .matches("paperboy:")
+            .count(),
+        1
+    );
     let sink = Sink::start(&python, port, &[]);
     let up = digest_send(dir.path(), &sink.url());
-    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
     let messages = sink.messages(None);
     assert_eq!(messages.len(), 4);
     for i in 0..4 {
-        assert_eq!(mails_to(&messages, &format!("reader{i}@example.org")).len(), 1);
+        assert_eq!(
+            mails_to(&messages, &format!("reader{i}@example.org")).len(),
+            1
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_sender_never_sends_twice() {
-    let Some(python) = tool("PAPERBOY_TEST_PYTHON") else { return };
+    let Some(python) = tool("PAPERBOY_TEST_PYTHON") else {
+        return;
+    };
     let sink = Sink::start(&python, free_port(), &[]);
     let n = 120;
     let (dir, store) = prepared_data_dir(n, &[]).await;
@@ -381,7 +560,14 @@ async fn a_killed_sender_never_sends_twice() {
     for delay in [700u64, 900, 1100] {
         let mut child = paperboy_cmd(dir.path(), &sink.url())
             .env("PAPERBOY_SMTP_RATE", "40")
-            .args(["digest", "send", "--period", "daily", "--date", "2026-08-21"])
+            .args([
+                "digest",
+                "send",
+                "--period",
+                "daily",
+                "--date",
+                "2026-08-21",
+            ])
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
@@ -397,10 +583,18 @@ async fn a_killed_sender_never_sends_twice() {
         if out.status.success() {
             break;
         }
-        assert!(Instant::now() < deadline, "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let messages = sink.messages(None);
-    let edition = store.find_edition(EditionKey::Daily(day("2026-08-21"))).await.unwrap().unwrap();
+    let edition = store
+        .find_edition(EditionKey::Daily(day("2026-08-21")))
+        .await
+        .unwrap()
+        .unwrap();
     let counts = store.outbox_counts(Some(edition.id)).await.unwrap();
     assert_eq!(counts.pending + counts.sending, 0);
     assert_eq!(counts.sent + counts.unknown, n as i64, "{counts:?}");
@@ -412,12 +606,17 @@ async fn a_killed_sender_never_sends_twice() {
             unknown_mails += 1;
         }
     }
-    assert!(unknown_mails as i64 <= counts.unknown, "only rows flagged unknown may lack a mail: {counts:?}");
+    assert!(
+        unknown_mails as i64 <= counts.unknown,
+        "only rows flagged unknown may lack a mail: {counts:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dkim_signatures_verify_and_cover_the_list_headers() {
-    let Some(python) = tool("PAPERBOY_TEST_PYTHON") else { return };
+    let Some(python) = tool("PAPERBOY_TEST_PYTHON") else {
+        return;
+    };
     let keys = tempfile::tempdir().unwrap();
     let private = keys.path().join("dkim.pem");
     let public = keys.path().join("dkim.pub.pem");
@@ -429,7 +628,14 @@ async fn dkim_signatures_verify_and_cover_the_list_headers() {
         .status()
         .unwrap();
     assert!(ok.success());
-    let ok = Command::new("openssl").args(["rsa", "-pubout", "-in"]).arg(&private).arg("-out").arg(&public).stderr(Stdio::null()).status().unwrap();
+    let ok = Command::new("openssl")
+        .args(["rsa", "-pubout", "-in"])
+        .arg(&private)
+        .arg("-out")
+        .arg(&public)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
     assert!(ok.success());
     let sink = Sink::start(&python, free_port(), &[]);
     let url = sink.url();
@@ -446,15 +652,40 @@ async fn dkim_signatures_verify_and_cover_the_list_headers() {
     )
     .await;
     confirmed(&t.app.store, "signed@example.org").await;
-    edition::queue(&t.app.store, &t.app.mailer, EditionKey::Daily(day("2026-08-21")), Utc::now()).await.unwrap();
-    send_pending(&t.app.store, &t.app.mailer, RunMode::Once).await.unwrap();
+    edition::queue(
+        &t.app.store,
+        &t.app.mailer,
+        EditionKey::Daily(day("2026-08-21")),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    send_pending(&t.app.store, &t.app.mailer, RunMode::Once)
+        .await
+        .unwrap();
     let messages = sink.messages(Some((&public, "pb2026", "papers.example.org")));
     assert_eq!(messages.len(), 1);
     let m = &messages[0];
     assert_eq!(m["dkim"], true, "{m}");
-    assert_eq!(m["dkim_after_tamper"], false, "altering List-Unsubscribe-Post breaks the signature");
-    let signed: Vec<&str> = m["dkim_signed_headers"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
-    for h in ["from", "to", "subject", "date", "message-id", "list-unsubscribe", "list-unsubscribe-post"] {
+    assert_eq!(
+        m["dkim_after_tamper"], false,
+        "altering List-Unsubscribe-Post breaks the signature"
+    );
+    let signed: Vec<&str> = m["dkim_signed_headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    for h in [
+        "from",
+        "to",
+        "subject",
+        "date",
+        "message-id",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+    ] {
         assert!(signed.contains(&h), "{h} not signed: {signed:?}");
     }
 }

@@ -36,8 +36,10 @@ impl TestApp {
 
     /// A server with `imports` imported and `env` standing in for `PAPERBOY_*` variables.
     pub async fn spawn_with_env(imports: &[PathBuf], env: &[(&str, &str)]) -> TestApp {
-        let env: std::collections::HashMap<String, String> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: std::collections::HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -49,8 +49,11 @@ impl SqliteStore {
         .await
         .context("reading a subscriber")?;
         let subscriber = subscriber_from_row(&row)?;
-        let last_sent: Option<String> = row.try_get("confirm_sent_at").context("confirm_sent_at")?;
-        let requests: i64 = row.try_get("confirm_requests").context("confirm_requests")?;
+        let last_sent: Option<String> =
+            row.try_get("confirm_sent_at").context("confirm_sent_at")?;
+        let requests: i64 = row
+            .try_get("confirm_requests")
+            .context("confirm_requests")?;
         if subscriber.status == SubscriberStatus::Confirmed && !subscriber.suppressed {
             return Ok(SubscribeOutcome::AlreadyConfirmed);
         }
@@ -181,7 +184,12 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub async fn update_preferences(&self, id: i64, prefs: &Preferences, now: DateTime<Utc>) -> Result<()> {
+    pub async fn update_preferences(
+        &self,
+        id: i64,
+        prefs: &Preferences,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let json = |v: &Vec<String>| serde_json::to_string(v).expect("strings serialise");
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
@@ -208,7 +216,12 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub async fn create_edition(&self, key: EditionKey, paper_ids: &[ArxivId], now: DateTime<Utc>) -> Result<Edition> {
+    pub async fn create_edition(
+        &self,
+        key: EditionKey,
+        paper_ids: &[ArxivId],
+        now: DateTime<Utc>,
+    ) -> Result<Edition> {
         let ids: Vec<&str> = paper_ids.iter().map(ArxivId::as_str).collect();
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -229,12 +242,14 @@ impl SqliteStore {
     }
 
     pub async fn edition(&self, id: i64) -> Result<Edition> {
-        let row = sqlx::query("SELECT edition_id, frequency, period_key, paper_ids FROM edition WHERE edition_id = ?")
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await
-            .context("reading an edition")?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(
+            "SELECT edition_id, frequency, period_key, paper_ids FROM edition WHERE edition_id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await
+        .context("reading an edition")?
+        .ok_or(StoreError::NotFound)?;
         edition_from_row(&row)
     }
 
@@ -250,7 +265,12 @@ impl SqliteStore {
         row.as_ref().map(edition_from_row).transpose()
     }
 
-    pub async fn enqueue_edition(&self, edition: &Edition, now: DateTime<Utc>, host: &str) -> Result<u64> {
+    pub async fn enqueue_edition(
+        &self,
+        edition: &Edition,
+        now: DateTime<Utc>,
+        host: &str,
+    ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
         // The Message-ID is derived from (edition, subscriber): a duplicate, should one ever
         // happen, is recognisable as such by every mail client.
@@ -381,7 +401,12 @@ impl SqliteStore {
         Ok(items)
     }
 
-    pub async fn record_sends(&self, results: &[(i64, SendResult)], now: DateTime<Utc>, bounce_limit: i64) -> Result<()> {
+    pub async fn record_sends(
+        &self,
+        results: &[(i64, SendResult)],
+        now: DateTime<Utc>,
+        bounce_limit: i64,
+    ) -> Result<()> {
         if results.is_empty() {
             return Ok(());
         }
@@ -390,8 +415,12 @@ impl SqliteStore {
         for (outbox_id, result) in results {
             let (status, error, next_at) = match result {
                 SendResult::Sent => ("sent", None, None),
-                SendResult::Retry { at, error } => ("pending", Some(error.as_str()), Some(time_text(*at))),
-                SendResult::Bounced { error } | SendResult::Failed { error } => ("failed", Some(error.as_str()), None),
+                SendResult::Retry { at, error } => {
+                    ("pending", Some(error.as_str()), Some(time_text(*at)))
+                }
+                SendResult::Bounced { error } | SendResult::Failed { error } => {
+                    ("failed", Some(error.as_str()), None)
+                }
                 SendResult::Unknown { error } => ("unknown", Some(error.as_str()), None),
                 SendResult::Skipped { reason } => ("skipped", Some(reason.as_str()), None),
             };
@@ -479,12 +508,19 @@ impl SqliteStore {
             .iter()
             .map(|r| paper_from_row(r).map(|o| (o.paper.id.to_string(), o.paper)))
             .collect::<Result<_>>()?;
-        Ok(ids.iter().filter_map(|id| by_id.remove(id.as_str())).collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| by_id.remove(id.as_str()))
+            .collect())
     }
 }
 
 fn subscriber_from_row(row: &SqliteRow) -> Result<Subscriber> {
-    let text = |name: &str| -> Result<String> { Ok(row.try_get::<String, _>(name).with_context(|| name.to_owned())?) };
+    let text = |name: &str| -> Result<String> {
+        Ok(row
+            .try_get::<String, _>(name)
+            .with_context(|| name.to_owned())?)
+    };
     let list = |name: &str| -> Result<Vec<String>> {
         let t = text(name)?;
         Ok(serde_json::from_str(&t).with_context(|| format!("stored list {name}"))?)
@@ -494,11 +530,15 @@ fn subscriber_from_row(row: &SqliteRow) -> Result<Subscriber> {
     let frequency = text("frequency")?;
     Ok(Subscriber {
         id: row.try_get("subscriber_id").context("subscriber_id")?,
-        email: EmailAddress::parse(&email).map_err(|e| StoreError::Other(anyhow::anyhow!("stored email: {e}")))?,
-        status: SubscriberStatus::parse(&status).with_context(|| format!("stored status {status:?}"))?,
+        email: EmailAddress::parse(&email)
+            .map_err(|e| StoreError::Other(anyhow::anyhow!("stored email: {e}")))?,
+        status: SubscriberStatus::parse(&status)
+            .with_context(|| format!("stored status {status:?}"))?,
         prefs: Preferences {
-            frequency: Frequency::parse(&frequency).with_context(|| format!("stored frequency {frequency:?}"))?,
-            max_papers: u32::try_from(row.try_get::<i64, _>("max_papers").context("max_papers")?).unwrap_or(10),
+            frequency: Frequency::parse(&frequency)
+                .with_context(|| format!("stored frequency {frequency:?}"))?,
+            max_papers: u32::try_from(row.try_get::<i64, _>("max_papers").context("max_papers")?)
+                .unwrap_or(10),
             min_upvotes: row.try_get("min_upvotes").context("min_upvotes")?,
             include_categories: list("include_categories")?,
             exclude_categories: list("exclude_categories")?,
@@ -516,11 +556,13 @@ fn edition_from_row(row: &SqliteRow) -> Result<Edition> {
     let period_key: String = row.try_get("period_key").context("period_key")?;
     let key = match frequency.as_str() {
         "daily" => Period::parse_day(&period_key).map(|p| EditionKey::Daily(p.first_day())),
-        _ => Period::parse_week(&period_key).map(|p| EditionKey::Weekly(chrono::Datelike::iso_week(&p.first_day()))),
+        _ => Period::parse_week(&period_key)
+            .map(|p| EditionKey::Weekly(chrono::Datelike::iso_week(&p.first_day()))),
     }
     .map_err(|e| StoreError::Other(anyhow::anyhow!("stored edition key: {e}")))?;
     let ids: Vec<String> =
-        serde_json::from_str(&row.try_get::<String, _>("paper_ids").context("paper_ids")?).context("paper ids")?;
+        serde_json::from_str(&row.try_get::<String, _>("paper_ids").context("paper_ids")?)
+            .context("paper ids")?;
     Ok(Edition {
         id: row.try_get("edition_id").context("edition_id")?,
         key,
