@@ -12,7 +12,9 @@ pub struct HarvestCheckpoint {
     /// The OAI-PMH set, `""` for the whole archive.
     pub set_spec: String,
     pub metadata_prefix: String,
-    /// Every record whose datestamp is on or before this day is stored.
+    /// The day incremental harvests start from: the lists harvested so far, from the first
+    /// one's `from`, cover every datestamp up to and including it. (Inclusive, because a day can
+    /// gain records after it was harvested.)
     pub harvested_through: Option<NaiveDate>,
     /// The list in progress, when the last run stopped before its end.
     pub run: Option<HarvestRun>,
