@@ -1,6 +1,6 @@
 //! The sender: claims outbox rows, renders each mail, sends it over SMTP and records the outcome.
 //!
-//! Rows are claimed in small batches (as many as there are SMTP connections, times two) and
+//! Rows are claimed in batches (sixteen per SMTP connection, at most 256) and
 //! marked `sending` with a lease before any of them is sent; outcomes are written back in one
 //! transaction per batch. If the process dies in between, the batch's rows stay `sending` until
 //! their lease runs out and then become `unknown`: they may have been accepted by the server,
@@ -81,7 +81,7 @@ pub async fn send_pending(
                 RunMode::Once => Some(started),
             },
             lease_until: now + mailer.send_lease,
-            limit: mailer.connections * 2,
+            limit: (mailer.connections * 16).min(256),
         };
         let batch = store.claim_outbox(&claim).await?;
         if batch.is_empty() {
