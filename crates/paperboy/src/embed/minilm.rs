@@ -21,8 +21,9 @@ use crate::search::vectors::normalize;
 
 /// Tokens per text, as sentence-transformers' `max_seq_length` for this model.
 pub const MAX_TOKENS: usize = 256;
-/// Texts per model call.
-const BATCH: usize = 16;
+/// Texts per model call. One text per call measured fastest on 2 cores (no padding at all, and
+/// ONNX Runtime's int8 kernels gain nothing from larger batches here; see BENCHMARKS.md).
+const BATCH: usize = 1;
 const DIM: usize = 384;
 
 pub struct MiniLm {
@@ -61,6 +62,8 @@ impl MiniLm {
         let session = Session::builder(&environment)
             .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
             .and_then(|b| Ok(b.with_intra_threads(threads)?))
+            // Spinning worker threads halve throughput when the cores are shared (measured).
+            .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
             .and_then(|mut b| b.commit_from_file(&files.model))
             .map_err(|e| anyhow!("{e}"))
             .with_context(|| format!("loading {}", files.model.display()))?;
