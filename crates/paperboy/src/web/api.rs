@@ -254,7 +254,8 @@ pub async fn paper_info(
     })?;
     let mut info = hf_paper_info(&paper, &app.config.absolute_url(""));
     if let Some(viewer) = super::api_write::viewer(&app, &request_headers).await? {
-        let voted = super::community::upvoted_set(&app, &viewer, std::slice::from_ref(&paper)).await?;
+        let voted =
+            super::community::upvoted_set(&app, &viewer, std::slice::from_ref(&paper)).await?;
         info.set_upvoted(!voted.is_empty());
     }
     Ok(Json(info).into_response())

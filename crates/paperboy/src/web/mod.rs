@@ -17,8 +17,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod rate_limit;
-pub mod session;
 pub mod search;
+pub mod session;
 pub mod subscribe;
 
 use std::future::Future;
@@ -56,25 +56,46 @@ pub fn router(app: App) -> Router {
         // Members (see `login`, `community`, `account`, `admin`): unsafe methods only, so a GET
         // on any of these mutating routes gets 405.
         .route("/login", get(login::login_form).post(login::request_link))
-        .route("/login/confirm", get(login::confirm_page).post(login::confirm))
+        .route(
+            "/login/confirm",
+            get(login::confirm_page).post(login::confirm),
+        )
         .route("/logout", post(login::logout))
         .route("/comments/{id}/edit", post(community::edit_comment))
         .route("/comments/{id}/delete", post(community::delete_comment))
         .route("/saved", get(community::saved))
-        .route("/submit", get(community::submit_form).post(community::submit))
+        .route(
+            "/submit",
+            get(community::submit_form).post(community::submit),
+        )
         .route("/settings", get(account::settings))
         .route("/settings/profile", post(account::save_profile))
         .route("/settings/tokens", post(account::create_api_token))
-        .route("/settings/tokens/{id}/revoke", post(account::revoke_api_token))
+        .route(
+            "/settings/tokens/{id}/revoke",
+            post(account::revoke_api_token),
+        )
         .route("/admin", get(admin::admin))
         .route("/admin/papers/hide", post(admin::hide_paper))
         .route("/admin/comments/{id}/hide", post(admin::hide_comment))
         .route("/admin/members/{id}/ban", post(admin::ban_member))
         .route("/search", get(search::search_page))
-        .route("/subscribe", get(subscribe::subscribe_form).post(subscribe::subscribe))
-        .route("/subscribe/confirm", get(subscribe::confirm_page).post(subscribe::confirm))
-        .route("/unsubscribe/{token}", get(subscribe::unsubscribe_page).post(subscribe::unsubscribe))
-        .route("/preferences/{token}", get(subscribe::preferences_form).post(subscribe::save_preferences))
+        .route(
+            "/subscribe",
+            get(subscribe::subscribe_form).post(subscribe::subscribe),
+        )
+        .route(
+            "/subscribe/confirm",
+            get(subscribe::confirm_page).post(subscribe::confirm),
+        )
+        .route(
+            "/unsubscribe/{token}",
+            get(subscribe::unsubscribe_page).post(subscribe::unsubscribe),
+        )
+        .route(
+            "/preferences/{token}",
+            get(subscribe::preferences_form).post(subscribe::save_preferences),
+        )
         // Feeds: a list page's path plus /feed.rss, /feed.atom or /feed.json (see `feeds`).
         .route("/feed.rss", get(feeds::latest))
         .route("/feed.atom", get(feeds::latest))
@@ -95,7 +116,10 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))
         .fallback(pages::not_found)
-        .layer(axum::middleware::from_fn_with_state(app.clone(), session::load))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            session::load,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             metrics::track,
@@ -136,6 +160,6 @@ pub async fn serve(
         listener,
         router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-        .with_graceful_shutdown(shutdown)
-        .await
+    .with_graceful_shutdown(shutdown)
+    .await
 }

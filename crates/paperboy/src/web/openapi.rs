@@ -13,8 +13,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{api, api_write};
 use super::error::ErrorBody;
+use super::{api, api_write};
 
 /// The document: every path, the schemas they use (collected from the paths), and the tags.
 #[derive(OpenApi)]
@@ -176,7 +176,10 @@ mod tests {
                 for (status, response) in operation["responses"].as_object().unwrap() {
                     if status.starts_with('4') || status.starts_with('5') {
                         let content = response["content"].as_object().unwrap();
-                        assert!(!content.is_empty(), "{method} {path} {status} has no content");
+                        assert!(
+                            !content.is_empty(),
+                            "{method} {path} {status} has no content"
+                        );
                     }
                 }
             }
