@@ -183,10 +183,27 @@ pub async fn search_api(
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    // Forms may send empty fields; API clients get a clear error instead of a silent default.
+    for (name, value) in [
+        ("limit", &params.limit),
+        ("mode", &params.mode),
+        ("p", &params.p),
+    ] {
+        if value.as_deref() == Some("") {
+            return Err(ApiError::BadRequest(format!("invalid {name}: empty")));
+        }
+    }
+    for (name, value, max) in [("author", &params.author, 100), ("cat", &params.cat, 60)] {
+        if value.as_deref().is_some_and(|v| v.chars().count() > max) {
+            return Err(ApiError::BadRequest(format!(
+                "invalid {name}: longer than {max} characters"
+            )));
+        }
+    }
     let raw = params.q.clone().unwrap_or_default();
     check_length(&raw).map_err(ApiError::BadRequest)?;
     let limit = match params.limit.as_deref() {
-        None | Some("") => API_DEFAULT_LIMIT,
+        None => API_DEFAULT_LIMIT,
         Some(l) => l
             .parse::<usize>()
             .ok()
@@ -199,6 +216,16 @@ pub async fn search_api(
             })?,
     };
     let mode = parse_mode(params.mode.as_deref()).map_err(ApiError::BadRequest)?;
+    // The API has no paging, but a `p` outside the documented range is still a bad request.
+    if let Some(p) = params.p.as_deref().filter(|p| !p.is_empty())
+        && !p.parse::<usize>().is_ok_and(|p| p < MAX_PAGE)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "invalid p {:?}: expected a page number from 0 to {}",
+            p.chars().take(20).collect::<String>(),
+            MAX_PAGE - 1
+        )));
+    }
     let base = app
         .config
         .base_url
