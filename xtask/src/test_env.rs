@@ -44,7 +44,10 @@ impl TestEnv {
                 self.chromedriver.clone().into_os_string(),
             ),
         ];
-        vars.push(("PAPERBOY_MODEL_DIR", self.model_dir.clone().into_os_string()));
+        vars.push((
+            "PAPERBOY_MODEL_DIR",
+            self.model_dir.clone().into_os_string(),
+        ));
         if let Some(dir) = &self.shared_data {
             vars.push(("PAPERBOY_SHARED_DATA", dir.clone().into_os_string()));
         }
