@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result, bail};
 use super::server::{self, Server};
 use super::wrk;
 use crate::apt;
-use crate::process::{self, cargo};
+use crate::process;
 use crate::step::step;
 
 /// The demo's latest day, in its default (trending) sort.
@@ -34,7 +34,7 @@ pub fn run(root: &Path) -> Result<()> {
         "wrk is not on PATH: install it (`apt-get install wrk`) or run `cargo xtask test-env`",
     )?;
     step("build release binaries", || {
-        process::run(cargo().current_dir(root).args([
+        process::run(super::nested_cargo().current_dir(root).args([
             "build",
             "--release",
             "-p",
@@ -56,6 +56,7 @@ pub fn run(root: &Path) -> Result<()> {
         .args(["serve", "--demo", "--listen"])
         .arg(addr.to_string());
     clear_paperboy_env(&mut command);
+    background_jobs_off(&mut command);
     let mut paperboy = Server::start(
         "paperboy",
         &mut command,
@@ -80,6 +81,7 @@ pub fn run(root: &Path) -> Result<()> {
     hello.wait_ready("/", Duration::from_secs(30))?;
 
     let targets = [("paperboy", paperboy.url(PAGE)), ("hello", hello.url("/"))];
+    let load_before = super::load_average();
     for (name, url) in &targets {
         eprintln!("warm-up: {name} for {}s", WARM_UP.as_secs());
         wrk::run(&wrk, THREADS, CONNECTIONS, WARM_UP, url)?;
@@ -102,11 +104,12 @@ pub fn run(root: &Path) -> Result<()> {
     }
     drop(hello);
     drop(paperboy);
-    print_table(&targets[0].1, &results[0], &results[1]);
+    let load = format!("{load_before} before, {} after", super::load_average());
+    print_table(&targets[0].1, &load, &results[0], &results[1]);
     Ok(())
 }
 
-fn print_table(page: &str, paperboy: &[wrk::Report], hello: &[wrk::Report]) {
+fn print_table(page: &str, load: &str, paperboy: &[wrk::Report], hello: &[wrk::Report]) {
     let rps = |runs: &[wrk::Report]| median(runs.iter().map(|r| r.requests_per_sec).collect());
     let p99 = |runs: &[wrk::Report]| median(runs.iter().map(|r| ms(r.p99)).collect());
     let runs = |runs: &[wrk::Report]| {
@@ -118,7 +121,8 @@ fn print_table(page: &str, paperboy: &[wrk::Report], hello: &[wrk::Report]) {
     let ratio = rps(paperboy) / rps(hello);
     let verdict = |met: bool| if met { "met" } else { "MISSED" };
     println!(
-        "\nwrk -t{THREADS} -c{CONNECTIONS} -d{}s --latency, median of {ROUNDS} rounds; page: {page}\n",
+        "\nwrk -t{THREADS} -c{CONNECTIONS} -d{}s --latency, median of {ROUNDS} rounds; page: {page}; \
+         load average {load}\n",
         DURATION.as_secs()
     );
     println!("| server | req/s | p99 latency | ratio to hello | runs (req/s) |");
@@ -178,6 +182,17 @@ pub(super) fn clear_paperboy_env(command: &mut Command) {
             command.env_remove(name);
         }
     }
+}
+
+/// Turns off serve's background work (the daily harvest, digest schedule, the search embedder
+/// and its model download), so that the benchmark measures pages alone. Unknown to older
+/// binaries, these variables are then ignored.
+fn background_jobs_off(command: &mut Command) {
+    command
+        .env("PAPERBOY_HARVEST_AT", "off")
+        .env("PAPERBOY_SCHEDULE_DIGESTS", "false")
+        .env("PAPERBOY_EMBEDDER", "off")
+        .env("PAPERBOY_FETCH_MODEL", "false");
 }
 
 /// A scratch folder for the server's data and logs, removed when dropped.

@@ -8,7 +8,9 @@ mod server;
 mod upvotes;
 mod wrk;
 
+use std::env;
 use std::path::Path;
+use std::process::Command;
 
 use anyhow::{Result, bail};
 
@@ -55,8 +57,37 @@ pub fn run(root: &Path, which: Which) -> Result<()> {
 /// The import benchmark is a cargo bench of the paperboy crate (it calls the library directly).
 fn import(root: &Path) -> Result<()> {
     process::run(
-        cargo()
+        nested_cargo()
             .current_dir(root)
             .args(["bench", "-p", "paperboy", "--bench", "import"]),
     )
+}
+
+/// `cargo` without the variables `cargo run` set for xtask itself. Some build scripts (ring's)
+/// rerun when `CARGO_MANIFEST_DIR` changes, so passing xtask's on would rebuild the release
+/// dependencies each time a benchmark and a plain `cargo build --release` take turns.
+pub fn nested_cargo() -> Command {
+    const SET_BY_CARGO_RUN: &[&str] = &[
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_RUSTC_CURRENT_DIR",
+    ];
+    let mut command = cargo();
+    for (name, _) in env::vars_os() {
+        let text = name.to_string_lossy();
+        if SET_BY_CARGO_RUN.contains(&text.as_ref()) || text.starts_with("CARGO_PKG_") {
+            command.env_remove(&name);
+        }
+    }
+    command
+}
+
+/// The load average (1, 5 and 15 minutes): benchmarks on a shared machine say how busy it was.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
