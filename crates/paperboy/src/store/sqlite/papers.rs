@@ -209,6 +209,7 @@ pub(super) async fn merge_in(
         let mut accounts: HashMap<String, i64> = HashMap::new();
         let mut dirty_ids: Vec<&String> = dirty.keys().collect();
         dirty_ids.sort();
+        let mut rows: Vec<(&Observed, Option<i64>)> = Vec::with_capacity(dirty_ids.len());
         for id in dirty_ids {
             let observed = &state[id];
             let submitter_id = match observed
@@ -220,7 +221,10 @@ pub(super) async fn merge_in(
                 Some(s) => Some(account_id(tx, &mut accounts, s, &now).await?),
                 None => None,
             };
-            write_paper(tx, observed, submitter_id, seq, &now).await?;
+            rows.push((observed, submitter_id));
+        }
+        for chunk in rows.chunks(PAPERS_PER_STATEMENT) {
+            write_papers(tx, chunk, seq, &now).await?;
         }
     }
     Ok(counts)
@@ -318,22 +322,54 @@ async fn account_id(
     Ok(id)
 }
 
-async fn write_paper(
+/// Papers written by one multi-row upsert. One statement per paper spent most of an import in
+/// statement overhead; 50 rows × 24 columns stays far below SQLite's 32,766 bound parameters.
+const PAPERS_PER_STATEMENT: usize = 50;
+
+/// Upserts `rows` (a paper and its submitter's account) and their versions, all stamped with the
+/// change sequence `seq`.
+async fn write_papers(
     tx: &mut Transaction<'static, Sqlite>,
-    observed: &Observed,
-    submitter_id: Option<i64>,
+    rows: &[(&Observed, Option<i64>)],
     seq: i64,
     now: &str,
 ) -> Result<()> {
-    let p = &observed.paper;
-    let feed = p.feed.as_ref();
-    sqlx::query(
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
         "INSERT INTO paper (paper_id, title, summary, authors, categories, comments, journal_ref, doi, \
            license, published_at, updated_at, github_repo, project_page, ai_summary, ai_keywords, upvotes, \
            num_comments, daily_date, submitted_at, submitter_id, feed_position, source_as_of, created_at, \
-           change_seq) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (paper_id) DO UPDATE SET title = excluded.title, summary = excluded.summary, \
+           change_seq) ",
+    );
+    qb.push_values(rows, |mut b, (observed, submitter_id)| {
+        let p = &observed.paper;
+        let feed = p.feed.as_ref();
+        b.push_bind(p.id.to_string())
+            .push_bind(p.title.clone())
+            .push_bind(p.summary.clone())
+            .push_bind(json_list(&p.authors))
+            .push_bind(json_list(&p.categories))
+            .push_bind(p.comments.clone())
+            .push_bind(p.journal_ref.clone())
+            .push_bind(p.doi.clone())
+            .push_bind(p.license.clone())
+            .push_bind(p.published_at.map(time_text))
+            .push_bind(p.updated_at.map(time_text))
+            .push_bind(p.github_repo.clone())
+            .push_bind(p.project_page.clone())
+            .push_bind(p.ai_summary.clone())
+            .push_bind(json_list(&p.ai_keywords))
+            .push_bind(p.upvotes)
+            .push_bind(p.num_comments)
+            .push_bind(feed.map(|f| date_text(f.daily_date)))
+            .push_bind(feed.map(|f| time_text(f.submitted_at)))
+            .push_bind(*submitter_id)
+            .push_bind(feed.map(|f| f.position))
+            .push_bind(time_text(observed.as_of))
+            .push_bind(now.to_owned())
+            .push_bind(seq);
+    });
+    qb.push(
+        " ON CONFLICT (paper_id) DO UPDATE SET title = excluded.title, summary = excluded.summary, \
            authors = excluded.authors, categories = excluded.categories, comments = excluded.comments, \
            journal_ref = excluded.journal_ref, doi = excluded.doi, license = excluded.license, \
            published_at = excluded.published_at, updated_at = excluded.updated_at, \
@@ -343,45 +379,32 @@ async fn write_paper(
            submitted_at = excluded.submitted_at, submitter_id = excluded.submitter_id, \
            feed_position = excluded.feed_position, source_as_of = excluded.source_as_of, \
            change_seq = excluded.change_seq",
-    )
-    .bind(p.id.as_str())
-    .bind(&p.title)
-    .bind(&p.summary)
-    .bind(json_list(&p.authors))
-    .bind(json_list(&p.categories))
-    .bind(&p.comments)
-    .bind(&p.journal_ref)
-    .bind(&p.doi)
-    .bind(&p.license)
-    .bind(p.published_at.map(time_text))
-    .bind(p.updated_at.map(time_text))
-    .bind(&p.github_repo)
-    .bind(&p.project_page)
-    .bind(&p.ai_summary)
-    .bind(json_list(&p.ai_keywords))
-    .bind(p.upvotes)
-    .bind(p.num_comments)
-    .bind(feed.map(|f| date_text(f.daily_date)))
-    .bind(feed.map(|f| time_text(f.submitted_at)))
-    .bind(submitter_id)
-    .bind(feed.map(|f| f.position))
-    .bind(time_text(observed.as_of))
-    .bind(now)
-    .bind(seq)
-    .execute(&mut **tx)
-    .await
-    .with_context(|| format!("writing paper {}", p.id))?;
-    for v in &p.versions {
-        sqlx::query(
-            "INSERT INTO paper_version (paper_id, version, created_at) VALUES (?, ?, ?) \
-             ON CONFLICT (paper_id, version) DO UPDATE SET created_at = excluded.created_at",
+    );
+    qb.build().execute(&mut **tx).await.with_context(|| {
+        let first = rows.first().map(|(o, _)| o.paper.id.to_string());
+        format!(
+            "writing {} papers from {}",
+            rows.len(),
+            first.unwrap_or_default()
         )
-        .bind(p.id.as_str())
-        .bind(i64::from(v.version))
-        .bind(v.created_at.map(time_text))
-        .execute(&mut **tx)
-        .await
-        .with_context(|| format!("writing versions of paper {}", p.id))?;
+    })?;
+    let versions: Vec<(&Paper, &PaperVersion)> = rows
+        .iter()
+        .flat_map(|(o, _)| o.paper.versions.iter().map(|v| (&o.paper, v)))
+        .collect();
+    for chunk in versions.chunks(PAPERS_PER_STATEMENT * 4) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO paper_version (paper_id, version, created_at) ");
+        qb.push_values(chunk, |mut b, (p, v)| {
+            b.push_bind(p.id.to_string())
+                .push_bind(i64::from(v.version))
+                .push_bind(v.created_at.map(time_text));
+        });
+        qb.push(" ON CONFLICT (paper_id, version) DO UPDATE SET created_at = excluded.created_at");
+        qb.build()
+            .execute(&mut **tx)
+            .await
+            .context("writing paper versions")?;
     }
     Ok(())
 }
@@ -466,4 +489,28 @@ fn json_list(items: &[String]) -> String {
 
 fn parse_list(s: &str) -> Result<Vec<String>> {
     Ok(serde_json::from_str(s).with_context(|| format!("stored list {s:?}"))?)
+}
+
+/// The page cache's change probe (`store::papers::ChangeProbe`): `PRAGMA data_version` on a
+/// read-only connection of its own. SQLite changes a connection's data version whenever another
+/// connection (in this process or any other) commits a change to the file, and never for the
+/// connection's own writes; this one never writes. A pooled reader would not do: each
+/// connection counts on its own, and the pool hands out any of them.
+impl SqliteStore {
+    pub async fn open_change_probe(&self) -> Result<sqlx::SqliteConnection> {
+        use sqlx::ConnectOptions as _;
+        Ok(self
+            .reader
+            .connect_options()
+            .connect()
+            .await
+            .context("opening the change probe's connection")?)
+    }
+
+    pub async fn data_version(conn: &mut sqlx::SqliteConnection) -> Result<i64> {
+        Ok(sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(conn)
+            .await
+            .context("reading the data version")?)
+    }
 }
