@@ -24,7 +24,7 @@ use crate::store::mail::QueuedMail;
 use crate::store::members::{LoginOutcome, LoginTokenState, NewSession};
 
 /// How long a login link works.
-pub const LINK_MINUTES: i64 = 15;
+pub const LINK_MINUTES: i64 = 10;
 
 type PageResult = Result<Response, PageError>;
 
@@ -153,10 +153,14 @@ pub async fn request_link(
         .check(email.as_str())
         .map_err(PageError::TooManyRequests)?;
     queue_login_mail(&app, &email).await?;
+    let on_its_way = format!(
+        "If this address can receive our mail, a login link is on its way. \
+         It works once, for {LINK_MINUTES} minutes."
+    );
     let page = Notice::new(
         "Check your inbox",
         &[
-            "If this address can receive our mail, a login link is on its way. It works once, for 15 minutes.",
+            &on_its_way,
             "Nothing arrived? Look in the spam folder, or ask for a new link.",
         ],
     );
@@ -240,18 +244,19 @@ fn link_problem(state: LoginTokenState) -> PageResult {
     let (heading, text) = match state {
         LoginTokenState::Used => (
             "This link was used already",
-            "Each login link works once. Ask for a new one to log in again.",
+            "Each login link works once. Ask for a new one to log in again.".to_owned(),
         ),
         LoginTokenState::Expired => (
             "This link has expired",
-            "Login links work for 15 minutes. Ask for a new one to log in.",
+            format!("Login links work for {LINK_MINUTES} minutes. Ask for a new one to log in."),
         ),
         _ => (
             "This link is not valid",
-            "It may have been mistyped or cut off by your mail program. Ask for a new one.",
+            "It may have been mistyped or cut off by your mail program. Ask for a new one."
+                .to_owned(),
         ),
     };
-    let mut page = Notice::new(heading, &[text]);
+    let mut page = Notice::new(heading, &[&text]);
     page.link = Some(("/login".into(), "Get a new login link".into()));
     html(StatusCode::NOT_FOUND, &page)
 }

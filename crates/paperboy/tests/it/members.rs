@@ -453,14 +453,14 @@ async fn login_requests_are_neutral_rate_limited_and_links_are_single_use() {
         .unwrap();
     assert_eq!(again.status().as_u16(), 404);
     assert!(again.text().await.unwrap().contains("used already"));
-    // Expiry, with the clock moved: links after 15 minutes, sessions after 30 days (or 7 idle).
+    // Expiry, with the clock moved: links after 10 minutes (reliability P6), sessions after 30 days (or 7 idle).
     let late = session::random_secret(16);
     store
         .create_login_token(
             &session::digest(&late),
             "known@example.org",
             now,
-            chrono::Duration::minutes(15),
+            chrono::Duration::minutes(paperboy::web::login::LINK_MINUTES),
         )
         .await
         .unwrap();
@@ -468,7 +468,7 @@ async fn login_requests_are_neutral_rate_limited_and_links_are_single_use() {
         store
             .consume_login_token(
                 &session::digest(&late),
-                now + chrono::Duration::seconds(901)
+                now + chrono::Duration::seconds(601)
             )
             .await
             .unwrap(),
