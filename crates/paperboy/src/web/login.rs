@@ -17,6 +17,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::error::PageError;
+use super::rate_limit::client_key;
 use super::session::{self, Refused};
 use crate::app::App;
 use crate::domain::subscription::EmailAddress;
@@ -143,7 +144,7 @@ pub async fn request_link(
     };
     app.limits
         .login_per_ip
-        .check(&peer.ip().to_string())
+        .check(&client_key(peer.ip()))
         .map_err(PageError::TooManyRequests)?;
     let Ok(email) = EmailAddress::parse(&form.email) else {
         return bad(form.email.chars().take(254).collect());

@@ -5,6 +5,7 @@
 //! a limit has to do. Old windows are dropped as the map is used.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,22 @@ impl RateLimiter {
         }
         entry.1 += 1;
         Ok(())
+    }
+}
+
+/// The key a per-client limit counts under: an IPv4 address, or the /64 prefix of an IPv6 one
+/// (one subscriber line usually gets a whole /64, so counting single addresses would let one
+/// client rotate through 2^64 keys). IPv4-mapped IPv6 addresses count as their IPv4 address.
+pub fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
@@ -90,5 +107,15 @@ mod tests {
         let wait = l.check("a").unwrap_err();
         assert!(wait <= Duration::from_secs(60) && wait >= Duration::from_secs(1));
         assert!(l.check("b").is_ok(), "keys are independent");
+    }
+
+    #[test]
+    fn ipv6_clients_count_per_64_prefix() {
+        let key = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
     }
 }

@@ -17,6 +17,7 @@ use chrono::Duration;
 use serde::Deserialize;
 
 use super::error::PageError;
+use super::rate_limit::client_key;
 use crate::app::App;
 use crate::domain::subscription::{
     EmailAddress, Frequency, MAX_PAPERS_LIMIT, Preferences, parse_list,
@@ -166,7 +167,7 @@ pub async fn subscribe(
             },
         );
     };
-    if let Err(wait) = app.limits.subscribe_per_ip.check(&peer.ip().to_string()) {
+    if let Err(wait) = app.limits.subscribe_per_ip.check(&client_key(peer.ip())) {
         return too_many(wait);
     }
     let email = match EmailAddress::parse(&form.email) {
