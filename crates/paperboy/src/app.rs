@@ -10,6 +10,7 @@ use crate::ingest::arxiv::ArxivClients;
 use crate::search::Search;
 use crate::store::Store;
 use crate::web::metrics::Metrics;
+use crate::web::page_cache::PageCache;
 use crate::web::rate_limit::RateLimits;
 
 /// Everything a request or a job needs. Cheap to clone.
@@ -26,6 +27,8 @@ pub struct App {
     pub arxiv: ArxivClients,
     /// The search indexes (lexical and vectors) and the embedding model.
     pub search: Arc<Search>,
+    /// Rendered list pages for anonymous readers (`web::page_cache`).
+    pub page_cache: Arc<PageCache>,
     clock: Clock,
 }
 
@@ -51,6 +54,7 @@ impl App {
             arxiv,
             mailer,
             limits: Arc::new(RateLimits::default()),
+            page_cache: Arc::new(PageCache::new(store.clone())),
             sender_wakeup: Arc::new(tokio::sync::Notify::new()),
             config: Arc::new(config),
             store,

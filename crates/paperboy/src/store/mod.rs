@@ -13,6 +13,7 @@ pub mod import;
 pub mod jobs;
 pub mod mail;
 pub mod members;
+pub mod papers;
 pub mod search;
 mod sqlite;
 #[cfg(test)]

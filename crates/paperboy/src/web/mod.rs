@@ -15,6 +15,7 @@ pub mod hf;
 pub mod login;
 pub mod metrics;
 pub mod openapi;
+pub mod page_cache;
 pub mod pages;
 pub mod rate_limit;
 pub mod search;
@@ -119,6 +120,12 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             session::load,
+        ))
+        // Inside the metrics, so cached answers are counted; outside the session, so a hit
+        // reads no session (a cached request has no cookie).
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            page_cache::serve,
         ))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),

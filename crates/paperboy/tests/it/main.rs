@@ -16,6 +16,7 @@ mod large_data;
 mod members;
 mod members_browser;
 mod openapi;
+mod page_cache;
 mod pages;
 mod search;
 mod snapshot;
