@@ -1,9 +1,11 @@
 //! `paperboy serve [--listen ADDR] [--demo]`
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use tokio::net::TcpListener;
+use url::{Host, Url};
 
 use crate::app::App;
 use crate::config::Config;
@@ -20,6 +22,7 @@ pub struct Args {
 
 pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     let listen = config.listen;
+    check_cookie_transport(listen, &config.base_url)?;
     let data_dir = config.data_dir.clone();
     if config.search.embedder == crate::config::EmbedderChoice::MiniLm && config.search.fetch_model
     {
@@ -103,4 +106,45 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Refuses to serve where session cookies would cross a network in clear text: a non-loopback
+/// listen address with a plain-http base URL whose host is not loopback either (reliability
+/// SEC-2). Cookies are `Secure` exactly when the base URL is https, so a public node needs the
+/// https URL its TLS proxy serves. A container that listens on 0.0.0.0 but is browsed at
+/// `http://localhost:…` is allowed: there the browser never leaves the machine.
+fn check_cookie_transport(listen: SocketAddr, base_url: &Url) -> anyhow::Result<()> {
+    let loopback_host = match base_url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if base_url.scheme() == "http" && !listen.ip().is_loopback() && !loopback_host {
+        bail!(
+            "refusing to listen on {listen} with the plain-http base URL {base_url}: session \
+             cookies would travel unencrypted. Serve through a TLS proxy and set PAPERBOY_BASE_URL \
+             to its https URL, or listen on 127.0.0.1"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(listen: &str, base: &str) -> bool {
+        check_cookie_transport(listen.parse().unwrap(), &Url::parse(base).unwrap()).is_ok()
+    }
+
+    #[test]
+    fn plain_http_is_refused_only_off_loopback() {
+        assert!(check("127.0.0.1:8080", "http://127.0.0.1:8080"));
+        assert!(check("[::1]:8080", "http://example.org"));
+        assert!(check("0.0.0.0:8080", "https://papers.example.org"));
+        assert!(check("0.0.0.0:8080", "http://localhost:8080"));
+        assert!(!check("0.0.0.0:8080", "http://0.0.0.0:8080"));
+        assert!(!check("192.0.2.4:80", "http://papers.example.org"));
+    }
 }

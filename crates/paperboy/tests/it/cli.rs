@@ -202,6 +202,27 @@ fn a_killed_import_resumes_to_the_same_store() {
 }
 
 #[test]
+fn serve_refuses_plain_http_off_loopback_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_paperboy"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env_remove("PAPERBOY_BASE_URL")
+        .env_remove("PAPERBOY_LISTEN")
+        .env("PAPERBOY_EMBEDDER", "off")
+        .output()
+        .expect("run paperboy");
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("refusing to listen on 0.0.0.0:0 with the plain-http base URL"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
 fn serve_demo_serves_the_bundled_papers() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_paperboy"))
