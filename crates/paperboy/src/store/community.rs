@@ -105,6 +105,41 @@ impl Store {
         }
     }
 
+    /// Gives the member a private saved-papers feed token (its SHA-256 hex digest), replacing
+    /// any earlier one, whose URL stops working at once.
+    pub async fn set_saved_feed_token(
+        &self,
+        account_id: i64,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        match self {
+            Store::Sqlite(s) => s.set_saved_feed_token(account_id, token_hash, now).await,
+        }
+    }
+
+    /// Revokes the member's saved-papers feed token; false if they had none.
+    pub async fn revoke_saved_feed_token(&self, account_id: i64) -> Result<bool> {
+        match self {
+            Store::Sqlite(s) => s.revoke_saved_feed_token(account_id).await,
+        }
+    }
+
+    /// When the member's current saved-papers feed token was made, if they have one.
+    pub async fn saved_feed_token_created(&self, account_id: i64) -> Result<Option<DateTime<Utc>>> {
+        match self {
+            Store::Sqlite(s) => s.saved_feed_token_created(account_id).await,
+        }
+    }
+
+    /// The member whose saved-papers feed token has this digest (None for an unknown or
+    /// revoked token, or a banned member).
+    pub async fn saved_feed_owner(&self, token_hash: &str) -> Result<Option<i64>> {
+        match self {
+            Store::Sqlite(s) => s.saved_feed_owner(token_hash).await,
+        }
+    }
+
     pub async fn add_comment(
         &self,
         account_id: i64,

@@ -207,6 +207,64 @@ impl SqliteStore {
             .collect()
     }
 
+    pub async fn set_saved_feed_token(
+        &self,
+        account_id: i64,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO saved_feed_token (account_id, token_hash, created_at) VALUES (?, ?, ?) \
+             ON CONFLICT (account_id) DO UPDATE \
+             SET token_hash = excluded.token_hash, created_at = excluded.created_at",
+        )
+        .bind(account_id)
+        .bind(token_hash)
+        .bind(time_text(now))
+        .execute(&mut *tx)
+        .await
+        .context("writing a saved-feed token")?;
+        tx.commit().await.context("committing a saved-feed token")?;
+        Ok(())
+    }
+
+    pub async fn revoke_saved_feed_token(&self, account_id: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM saved_feed_token WHERE account_id = ?")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .context("revoking a saved-feed token")?
+            .rows_affected();
+        tx.commit()
+            .await
+            .context("committing a saved-feed revocation")?;
+        Ok(n == 1)
+    }
+
+    pub async fn saved_feed_token_created(&self, account_id: i64) -> Result<Option<DateTime<Utc>>> {
+        let created: Option<String> =
+            sqlx::query_scalar("SELECT created_at FROM saved_feed_token WHERE account_id = ?")
+                .bind(account_id)
+                .fetch_optional(&self.reader)
+                .await
+                .context("reading a saved-feed token")?;
+        created.as_deref().map(parse_time).transpose()
+    }
+
+    pub async fn saved_feed_owner(&self, token_hash: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT t.account_id FROM saved_feed_token t \
+             JOIN account a ON a.account_id = t.account_id \
+             WHERE t.token_hash = ? AND a.banned_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.reader)
+        .await
+        .context("reading a saved-feed token")?)
+    }
+
     pub async fn add_comment(
         &self,
         account_id: i64,
