@@ -1,4 +1,5 @@
-//! What members do on pages: upvote, save, comment, submit, and the /saved reading list.
+//! What members do on pages: upvote, save, comment, submit, and the /saved reading list with its
+//! private feed address.
 //!
 //! Every handler here is an unsafe method behind [`session::check_unsafe`] (same origin plus
 //! the session's CSRF token). The forms work without JavaScript (a 303 back to the page they
@@ -12,12 +13,13 @@ use axum::Form;
 use axum::Json;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::TimeZone as _;
 use serde::Deserialize;
 
 use super::error::PageError;
+use super::feeds::{self, FeedFormat, FeedLink};
 use super::login::html;
 use super::pages::Card;
 use super::session::{self, Refused, Viewer};
@@ -462,6 +464,63 @@ pub async fn delete_comment(
 struct SavedPage {
     nav: &'static str,
     cards: Vec<Card>,
+    /// When the member's private feed address was made, if they have one.
+    feed_created: Option<String>,
+    /// The private feed's addresses (label, absolute URL), only on the page that made them.
+    new_feed: Vec<(&'static str, String)>,
+    /// `<link rel="alternate">` for the private feed, only on the page that made it (the
+    /// address is not stored, so later pages cannot announce it).
+    feeds: Vec<FeedLink>,
+    notice: Option<String>,
+}
+
+/// The /saved page for `viewer`; `new_token` is a feed token just made, shown this once.
+async fn saved_page(
+    app: &App,
+    viewer: &Viewer,
+    new_token: Option<&str>,
+    notice: Option<String>,
+) -> PageResult {
+    let account_id = viewer.member.account_id;
+    let papers = app.store.saved_papers(account_id, 500).await?;
+    let mut cards: Vec<Card> = papers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Card::new(i + 1, p, None))
+        .collect();
+    mark_upvoted(app, &papers, &mut cards).await?;
+    let feed_created = app
+        .store
+        .saved_feed_token_created(account_id)
+        .await?
+        .map(|t| t.format("%b %-d, %Y").to_string());
+    let (new_feed, feeds) = match new_token {
+        Some(token) => {
+            let meta = feeds::saved::meta(token, &viewer.member.username);
+            let urls = FeedFormat::ALL
+                .into_iter()
+                .map(|f| (f.label(), app.config.absolute_url(&meta.feed_href(f))))
+                .collect();
+            (urls, FeedLink::all(&meta))
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut response = html(
+        StatusCode::OK,
+        &SavedPage {
+            nav: "saved",
+            cards,
+            feed_created,
+            new_feed,
+            feeds,
+            notice,
+        },
+    )?;
+    // The page may show a feed token, and is the member's own: keep it out of caches.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// `GET /saved`: the member's reading list.
@@ -469,23 +528,47 @@ pub async fn saved(State(app): State<App>) -> PageResult {
     let Some(viewer) = session::current() else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let papers = app
+    saved_page(&app, &viewer, None, None).await
+}
+
+/// `POST /saved/feed-token`: makes the member's private feed address (replacing any earlier
+/// one, which stops working) and shows it once.
+pub async fn create_saved_feed_token(
+    State(app): State<App>,
+    headers: HeaderMap,
+    form: Result<Form<super::login::CsrfForm>, FormRejection>,
+) -> PageResult {
+    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
+    let viewer = match guard(&app, &headers, &csrf) {
+        Ok(v) => v,
+        Err(r) => return Ok(*r),
+    };
+    let token = feeds::saved::create_token(&app.store, viewer.member.account_id, app.now()).await?;
+    saved_page(&app, &viewer, Some(&token), None).await
+}
+
+/// `POST /saved/feed-token/revoke`: turns the member's private feed off (its address is a 404
+/// from now on).
+pub async fn revoke_saved_feed_token(
+    State(app): State<App>,
+    headers: HeaderMap,
+    form: Result<Form<super::login::CsrfForm>, FormRejection>,
+) -> PageResult {
+    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
+    let viewer = match guard(&app, &headers, &csrf) {
+        Ok(v) => v,
+        Err(r) => return Ok(*r),
+    };
+    let notice = if app
         .store
-        .saved_papers(viewer.member.account_id, 500)
-        .await?;
-    let mut cards: Vec<Card> = papers
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Card::new(i + 1, p, None))
-        .collect();
-    mark_upvoted(&app, &papers, &mut cards).await?;
-    html(
-        StatusCode::OK,
-        &SavedPage {
-            nav: "saved",
-            cards,
-        },
-    )
+        .revoke_saved_feed_token(viewer.member.account_id)
+        .await?
+    {
+        "Your private feed is off: its address no longer works."
+    } else {
+        "You have no private feed."
+    };
+    saved_page(&app, &viewer, None, Some(notice.into())).await
 }
 
 #[derive(Template)]

@@ -66,6 +66,14 @@ pub fn router(app: App) -> Router {
         .route("/comments/{id}/delete", post(community::delete_comment))
         .route("/saved", get(community::saved))
         .route(
+            "/saved/feed-token",
+            post(community::create_saved_feed_token),
+        )
+        .route(
+            "/saved/feed-token/revoke",
+            post(community::revoke_saved_feed_token),
+        )
+        .route(
             "/submit",
             get(community::submit_form).post(community::submit),
         )
@@ -105,6 +113,9 @@ pub fn router(app: App) -> Router {
         .route("/papers/week/{week}/{file}", get(feeds::week))
         .route("/papers/month/{month}/{file}", get(feeds::month))
         .route("/trending/{file}", get(feeds::trending))
+        .route("/search/{file}", get(search::search_feed))
+        // A member's private feed: the token is the credential (`feeds::saved`).
+        .route("/saved/{token}/{file}", get(feeds::saved::feed))
         .route("/api/daily_papers", get(api::daily_papers))
         .route("/api/papers/submit", post(api_write::submit))
         .route("/api/papers/search", get(search::search_api))

@@ -3,17 +3,22 @@
 //! Both parse the query with `search::query` (which never fails), run it through `Search`
 //! (hybrid by default) and read the hits' papers from the store, so upvote and comment counts are
 //! current. An arXiv id or URL jumps straight to the paper on the page, and comes back as the
-//! only item from the API.
+//! only item from the API and the feeds.
+//!
+//! Every search also has feeds, `/search/feed.{rss,atom,json}` with the page's query string
+//! (see `web::feeds`), which the page announces in its head.
 
 use askama::Template;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody, PageError};
+use super::feeds::{self, FEED_LIMIT, FeedLink, FeedMeta};
 use super::hf::{HfDailyPaper, hf_daily_paper};
 use crate::app::App;
 use crate::domain::{ArxivId, Paper};
@@ -290,6 +295,8 @@ fn author_line(authors: &[String]) -> String {
 #[template(path = "search.html")]
 pub struct SearchPage {
     nav: &'static str,
+    /// The search's feeds, for the head (empty before a search: the site-wide feed instead).
+    feeds: Vec<FeedLink>,
     q: String,
     author: String,
     cat: String,
@@ -342,6 +349,11 @@ pub async fn search_page(
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut view = SearchPage {
         nav: "search",
+        feeds: if query.is_empty() {
+            Vec::new()
+        } else {
+            FeedLink::all(&search_feed_meta(&params, mode))
+        },
         q: raw,
         author: text(&params.author),
         cat: text(&params.cat),
@@ -416,6 +428,92 @@ pub async fn search_page(
     Ok(Html(html).into_response())
 }
 
+/// The query string a search's page and feeds share: the fields that are set, in the form's
+/// order, and `mode` unless it is the default. No `p`: a feed has no pages.
+fn feed_query_string(params: &SearchParams, mode: Mode) -> String {
+    let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("q", &params.q),
+        ("author", &params.author),
+        ("cat", &params.cat),
+        ("after", &params.after),
+        ("before", &params.before),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            pairs.append_pair(k, v);
+        }
+    }
+    if mode != Mode::default() {
+        pairs.append_pair("mode", mode.as_str());
+    }
+    pairs.finish()
+}
+
+/// Longest search text a feed's title repeats.
+const FEED_TITLE_CHARS: usize = 120;
+
+/// The metadata of a search's feeds.
+fn search_feed_meta(params: &SearchParams, mode: Mode) -> FeedMeta {
+    let text = full_query(params);
+    let text = text.trim();
+    let mut label: String = text.chars().take(FEED_TITLE_CHARS).collect();
+    if text.chars().count() > FEED_TITLE_CHARS {
+        label.push('…');
+    }
+    let order = if parse(text).text_is_empty() {
+        "newest first".to_owned()
+    } else {
+        format!("best match first ({} ranking)", mode.as_str())
+    };
+    FeedMeta {
+        query: Some(feed_query_string(params, mode)),
+        dated_by_items: false,
+        ..FeedMeta::for_page(
+            format!("Search · {label}"),
+            format!("Papers matching the search {label:?}, {order}."),
+            "/search",
+        )
+    }
+}
+
+/// `GET /search/feed.{rss,atom,json}?q=&mode=&author=&cat=&after=&before=`: the first
+/// [`FEED_LIMIT`] results of the search the page shows for the same parameters, in its order
+/// (`p` and `limit` are ignored). A feed needs a query: text or a filter, else 400.
+pub async fn search_feed(
+    State(app): State<App>,
+    Path(file): Path<String>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let format = feeds::format_of(&file)?;
+    let Query(params) = params.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    let raw = params.q.clone().unwrap_or_default();
+    check_length(&raw).map_err(|m| PageError::BadRequest(format!("Search feed: {m}.")))?;
+    let mode = parse_mode(params.mode.as_deref()).map_err(PageError::BadRequest)?;
+    let query = parse(&full_query(&params));
+    if query.is_empty() {
+        return Err(PageError::BadRequest(
+            "A search feed needs a query: add q=… (or a filter: author, cat, after or before), \
+             as in the address of a /search page."
+                .into(),
+        ));
+    }
+    let meta = search_feed_meta(&params, mode);
+    if let Some(id) = as_paper_id(&raw) {
+        // A paper an admin hid leaves every feed list, so it is no shortcut here.
+        let hidden = app.store.hidden_papers().await?.contains(&id);
+        match app.store.paper(&id).await {
+            Ok(paper) if !hidden => {
+                return feeds::respond(&app, format, &meta, &[paper], &headers);
+            }
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let (_, papers, _) = run(&app, query, mode, 0, FEED_LIMIT).await?;
+    feeds::respond(&app, format, &meta, &papers, &headers)
+}
+
 /// The related-papers box of a paper page: its 5 nearest neighbours.
 pub async fn related_cards(app: &App, id: &ArxivId) -> anyhow::Result<Vec<RelatedPaper>> {
     let ids = app.search.related(id.as_str(), 5);
@@ -450,6 +548,36 @@ mod tests {
     }
 
     #[test]
+    fn search_feeds_keep_the_set_fields_and_a_chosen_mode_but_no_page() {
+        let params = SearchParams {
+            q: Some("spin chain".into()),
+            limit: Some("5".into()),
+            mode: Some("hybrid".into()),
+            p: Some("3".into()),
+            author: Some(String::new()),
+            cat: None,
+            after: None,
+            before: None,
+        };
+        let meta = search_feed_meta(&params, Mode::Hybrid);
+        assert_eq!(
+            meta.feed_href(feeds::FeedFormat::Atom),
+            "/search/feed.atom?q=spin+chain"
+        );
+        assert_eq!(meta.title, "Search · spin chain");
+        assert!(!meta.private && !meta.dated_by_items);
+        let long = SearchParams {
+            q: Some("x ".repeat(125)),
+            ..params
+        };
+        let title = search_feed_meta(&long, Mode::Hybrid).title;
+        assert!(
+            title.ends_with('…') && title.chars().count() < 140,
+            "{title}"
+        );
+    }
+
+    #[test]
     fn filters_fold_into_the_query() {
         let params = SearchParams {
             q: Some("battery".into()),
@@ -463,6 +591,10 @@ mod tests {
         };
         let q = parse(&full_query(&params));
         assert_eq!(q.terms, ["battery"]);
+        assert_eq!(
+            feed_query_string(&params, Mode::Lexical),
+            "q=battery&author=Marco+%22Polini&cat=quant-ph&after=2020&mode=lexical"
+        );
         assert_eq!(q.authors, ["Marco Polini"]);
         assert_eq!(q.categories, ["quant-ph"]);
         assert!(q.after.is_some());

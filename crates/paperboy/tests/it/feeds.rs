@@ -1,6 +1,7 @@
 //! RSS, Atom and JSON feeds over real HTTP: Python's feedparser reads every feed cleanly and in
 //! page order, hostile text stays inert, conditional GET answers 304, and every list page
-//! announces its feeds.
+//! announces its feeds. The search feeds are in `feeds_search.rs`, the private saved-papers feed
+//! in `feeds_private.rs`; both use this file's feedparser runner.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,7 +19,7 @@ const LISTS: [(&str, &str); 5] = [
     ("/trending", "sort=trending&limit=100"),
 ];
 
-const FORMATS: [(&str, &str); 3] = [
+pub const FORMATS: [(&str, &str); 3] = [
     ("rss", "application/rss+xml"),
     ("atom", "application/atom+xml"),
     ("json", "application/feed+json"),
@@ -32,7 +33,7 @@ fn feed_path(page: &str, ext: &str) -> String {
 }
 
 /// Runs `read_feeds.py` (feedparser) over `paths` and returns its report, keyed by path.
-async fn read_with_feedparser(t: &TestApp, paths: &[String]) -> Option<Value> {
+pub async fn read_with_feedparser(t: &TestApp, paths: &[String]) -> Option<Value> {
     let python = tool("PAPERBOY_TEST_PYTHON")?;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/feed_readers/read_feeds.py");
     let base_url = t.base_url.clone();
@@ -57,7 +58,7 @@ async fn read_with_feedparser(t: &TestApp, paths: &[String]) -> Option<Value> {
 }
 
 /// Checks a JSON Feed against the rules of version 1.1 that a reader relies on.
-fn check_json_feed(path: &str, doc: &Value, base_url: &str) -> Vec<String> {
+pub fn check_json_feed(path: &str, doc: &Value, base_url: &str) -> Vec<String> {
     assert_eq!(doc["version"], "https://jsonfeed.org/version/1.1", "{path}");
     assert!(
         doc["title"].as_str().is_some_and(|t| !t.is_empty()),
@@ -235,9 +236,13 @@ async fn hostile_titles_and_abstracts_stay_inert_in_every_feed() {
     std::fs::write(&path, HOSTILE).unwrap();
     let t = TestApp::spawn_with(&[path]).await;
     let mut xml_paths = Vec::new();
-    for page in ["/", "/papers/date/2026-08-21"] {
+    for page in ["/", "/papers/date/2026-08-21", "/search"] {
         for (ext, _) in FORMATS {
-            let feed = feed_path(page, ext);
+            let feed = match page {
+                // A search feed that finds the hostile paper by a word of its title.
+                "/search" => format!("/search/feed.{ext}?q=window"),
+                page => feed_path(page, ext),
+            };
             let (status, body) = t.get_text(&feed).await;
             assert_eq!(status, 200, "{feed}");
             assert!(

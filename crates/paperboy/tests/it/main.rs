@@ -9,6 +9,8 @@ mod cli;
 mod email;
 mod fake_arxiv;
 mod feeds;
+mod feeds_private;
+mod feeds_search;
 mod harvest;
 mod harvest_cli;
 mod hf_client;

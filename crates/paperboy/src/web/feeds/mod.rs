@@ -11,18 +11,26 @@
 //! | `/papers/week/2026-W34` | `/papers/week/2026-W34/feed.{rss,atom,json}` |
 //! | `/papers/month/2026-08` | `/papers/month/2026-08/feed.{rss,atom,json}` |
 //! | `/trending` | `/trending/feed.{rss,atom,json}` |
+//! | `/search?q=…` | `/search/feed.{rss,atom,json}?q=…` (same `q`, `mode`, `author`, `cat`, `after`, `before`) |
+//! | `/saved` (a member's) | `/saved/{token}/feed.{rss,atom,json}`, private ([`saved`]) |
 //!
 //! Each feed carries at most [`FEED_LIMIT`] papers in the order of its page (upvotes for a
-//! period, newest day first for `/`, hot score for `/trending`).
+//! period, newest day first for `/`, hot score for `/trending`, best match first for a search,
+//! most recently saved first for `/saved`). A search feed needs a query (text or a filter):
+//! without one it is a 400, as is a `q` over 250 characters or an unknown `mode`; its handler is
+//! `web::search::search_feed`. An unknown or revoked saved-feed token is a 404.
 //!
 //! # Adding a feed
-//! A new list (search results, a member's saved papers) needs no new rendering code: fetch the
-//! papers, describe the feed with a [`FeedMeta`], and return [`respond`]. Its page announces the
-//! feed with [`FeedLink::all`]. Private feeds (a token in the URL) set
-//! [`FeedMeta::private`] so that shared caches and search engines keep out.
+//! A new list needs no new rendering code: fetch the papers, describe the feed with a
+//! [`FeedMeta`], and return [`respond`]. Its page announces the feed with [`FeedLink::all`].
+//! Private feeds (a token in the URL) set [`FeedMeta::private`] so that caches and search
+//! engines keep out. Lists that can gain papers older than the ones they hold (search results,
+//! saved papers) clear [`FeedMeta::dated_by_items`]: they get an ETag but no `Last-Modified`,
+//! so a reader that only sends `If-Modified-Since` never misses a change.
 
 mod conditional;
 mod render;
+pub mod saved;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -75,7 +83,8 @@ impl FeedFormat {
         }
     }
 
-    fn label(self) -> &'static str {
+    /// The format's name for people: `RSS`, `Atom` or `JSON Feed`.
+    pub fn label(self) -> &'static str {
         match self {
             FeedFormat::Rss => "RSS",
             FeedFormat::Atom => "Atom",
@@ -104,9 +113,12 @@ pub struct FeedMeta {
     pub feed_path: String,
     /// Query string the feed URL keeps (already encoded, without `?`), e.g. `q=diffusion`.
     pub query: Option<String>,
-    /// True for feeds whose URL is a secret (a member's token): `Cache-Control: private` and
-    /// `X-Robots-Tag: noindex`.
+    /// True for feeds whose URL is a secret (a member's token): `Cache-Control: private,
+    /// no-store` and `X-Robots-Tag: noindex`.
     pub private: bool,
+    /// True when the list only gains papers newer than those it holds (a period, the latest
+    /// papers), so the newest item's date can be `Last-Modified`. False sends the ETag alone.
+    pub dated_by_items: bool,
 }
 
 impl FeedMeta {
@@ -127,6 +139,7 @@ impl FeedMeta {
             feed_path,
             query: None,
             private: false,
+            dated_by_items: true,
         }
     }
 
@@ -184,10 +197,12 @@ pub fn respond(
     let base_url = app.config.absolute_url("");
     let body = render::render(format, meta, papers, &base_url)?;
     // When the list last gained a paper. Upvote changes move the ETag, not this date.
-    let last_modified = render::newest_item(papers).map(|t| t.min(app.now()));
+    let last_modified = render::newest_item(papers)
+        .map(|t| t.min(app.now()))
+        .filter(|_| meta.dated_by_items);
     let validators = conditional::Validators::new(&body, last_modified);
     let cache_control = if meta.private {
-        format!("private, max-age={MAX_AGE_SECS}")
+        "private, no-store".to_owned()
     } else {
         format!("public, max-age={MAX_AGE_SECS}")
     };
@@ -210,7 +225,8 @@ fn header_value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn format_of(file: &str) -> Result<FeedFormat, PageError> {
+/// The format a feed file name asks for; anything else is a 404.
+pub fn format_of(file: &str) -> Result<FeedFormat, PageError> {
     FeedFormat::from_file_name(file).ok_or_else(|| {
         PageError::NotFound(
             "There is no such feed. Feeds end in /feed.rss, /feed.atom or /feed.json.".into(),
