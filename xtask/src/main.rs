@@ -21,8 +21,9 @@ tasks:
   ci [--no-lint]   provision the test environment, check formatting, run clippy and all tests
                    (--no-lint skips fmt and clippy)
   test-env         only provision the test environment, then print its `export` lines
-  bench [http|import|upvotes]
-                   run the benchmarks (all of them without an argument); see BENCHMARKS.md
+  bench [http|import|upvotes|search-quality]
+                   run the benchmarks (all but search-quality without an argument); see
+                   BENCHMARKS.md
   help             this text";
 
 /// A task picked on the command line.
@@ -137,6 +138,10 @@ mod tests {
         assert_eq!(
             parse(&["bench", "import"]).unwrap(),
             Task::Bench(bench::Which::Import)
+        );
+        assert_eq!(
+            parse(&["bench", "search-quality"]).unwrap(),
+            Task::Bench(bench::Which::SearchQuality)
         );
         assert!(parse(&["bench", "bogus"]).is_err());
         assert!(parse(&["bench", "http", "extra"]).is_err());

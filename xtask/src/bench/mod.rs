@@ -1,4 +1,5 @@
-//! `cargo xtask bench [http|import]`: the benchmarks of issue 2 (no argument runs them all).
+//! `cargo xtask bench [http|import|upvotes|search-quality]`: the benchmarks of issue 2 (no
+//! argument runs them all), and issue 6's judged search quality set (only when named).
 //!
 //! Each benchmark prints a markdown table to stdout; `BENCHMARKS.md` keeps the published ones.
 //! A new benchmark is a file here, a [`Which`] variant and a line in [`run`].
@@ -27,6 +28,9 @@ pub enum Which {
     Import,
     /// Upvotes through the API under 64 connections, with an exact final count.
     Upvotes,
+    /// `cargo bench -p paperboy --bench search_quality`: the judged query set of issue #6. Not
+    /// part of `all`: it needs `PAPERBOY_BENCH_DB` and `PAPERBOY_MODEL_DIR` (see BENCHMARKS.md).
+    SearchQuality,
 }
 
 impl Which {
@@ -36,7 +40,10 @@ impl Which {
             Some("http") => Self::Http,
             Some("import") => Self::Import,
             Some("upvotes") => Self::Upvotes,
-            Some(other) => bail!("unknown benchmark `{other}` (known: http, import, upvotes)"),
+            Some("search-quality") => Self::SearchQuality,
+            Some(other) => {
+                bail!("unknown benchmark `{other}` (known: http, import, upvotes, search-quality)")
+            }
         })
     }
 }
@@ -50,6 +57,17 @@ pub fn run(root: &Path, which: Which) -> Result<()> {
     }
     if matches!(which, Which::All | Which::Upvotes) {
         step("bench: upvotes", || upvotes::run(root))?;
+    }
+    if which == Which::SearchQuality {
+        step("bench: search quality", || {
+            process::run(nested_cargo().current_dir(root).args([
+                "bench",
+                "-p",
+                "paperboy",
+                "--bench",
+                "search_quality",
+            ]))
+        })?;
     }
     Ok(())
 }
