@@ -3,6 +3,8 @@
 //! The index is derived data in `<data_dir>/search/`. Its commit payload records the store's
 //! `change_seq` it has caught up to (and the schema version), so the watermark can never
 //! disagree with the index it describes: a deleted or stale directory reads as "behind".
+//! Hidden papers are not in it. Hits are read back by the `id` fast field: the doc store is
+//! never read on the search path.
 
 use std::ops::Bound;
 use std::path::Path;
@@ -16,19 +18,20 @@ use tantivy::query::{
     TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions, Value,
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 use tantivy::{
-    DateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+    DateTime, DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher,
+    TantivyDocument, Term,
 };
 
 use super::query::ParsedQuery;
 use crate::domain::Paper;
 
-/// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+/// Bumped whenever the schema, the analysis or what is indexed changes; an index of another
+/// version is rebuilt. 2: `id` is a fast field (not stored) and hidden papers are left out.
+const SCHEMA_VERSION: u32 = 2;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Field weights: a title match counts most.
 const TITLE_BOOST: f32 = 2.5;
@@ -81,7 +84,7 @@ fn schema() -> (Schema, Fields) {
         )
     };
     let fields = Fields {
-        id: b.add_text_field("id", STRING | STORED),
+        id: b.add_text_field("id", STRING | FAST),
         title: b.add_text_field("title", text(TEXT_TOKENIZER)),
         summary: b.add_text_field("summary", text(TEXT_TOKENIZER)),
         authors: b.add_text_field("authors", text("default")),
@@ -177,6 +180,19 @@ impl LexicalIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// Drops the documents of `ids`, if any (uncommitted until [`LexicalIndex::commit`]).
+    pub fn remove(&self, ids: &[&str]) -> anyhow::Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.with_writer(|writer| {
+            for id in ids {
+                writer.delete_term(Term::from_field_text(self.fields.id, id));
+            }
+            Ok(())
+        })
+    }
+
     /// Replaces the documents of `papers` (uncommitted until [`LexicalIndex::commit`]).
     pub fn put(&self, papers: &[Paper]) -> anyhow::Result<()> {
         let f = self.fields;
@@ -255,16 +271,12 @@ impl LexicalIndex {
                 .order_by_score();
             searcher.search(&query, &(collector, Count))?
         };
-        let mut hits = Vec::with_capacity(addrs.len());
-        for (score, addr) in addrs {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
-                hits.push(Hit {
-                    id: id.to_owned(),
-                    score,
-                });
-            }
-        }
+        let ids = ids_of(&searcher, addrs.iter().map(|(_, a)| *a))?;
+        let hits = addrs
+            .into_iter()
+            .zip(ids)
+            .filter_map(|((score, _), id)| Some(Hit { id: id?, score }))
+            .collect();
         Ok((hits, total))
     }
 
@@ -286,14 +298,10 @@ impl LexicalIndex {
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(ids.len()).order_by_score(),
         )?;
-        let mut out = Vec::with_capacity(docs.len());
-        for (_, addr) in docs {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
-                out.push(id.to_owned());
-            }
-        }
-        Ok(out)
+        Ok(ids_of(&searcher, docs.into_iter().map(|(_, a)| a))?
+            .into_iter()
+            .flatten()
+            .collect())
     }
 
     fn build_query(&self, q: &ParsedQuery) -> Box<dyn Query> {
@@ -442,6 +450,56 @@ impl LexicalIndex {
         }
         out
     }
+}
+
+/// The paper ids of `docs`, in order, from the `id` fast field: one sorted dictionary pass per
+/// segment instead of a doc-store block per hit. None for a document without an id.
+fn ids_of(
+    searcher: &Searcher,
+    docs: impl Iterator<Item = DocAddress>,
+) -> anyhow::Result<Vec<Option<String>>> {
+    // (segment, term ordinal, position in the output), sorted so each segment's ordinals come
+    // in order.
+    let mut wanted: Vec<(u32, u64, usize)> = Vec::new();
+    let mut out: Vec<Option<String>> = Vec::new();
+    let mut columns = std::collections::HashMap::new();
+    for (i, addr) in docs.enumerate() {
+        out.push(None);
+        let column = match columns.entry(addr.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                searcher
+                    .segment_reader(addr.segment_ord)
+                    .fast_fields()
+                    .str("id")
+                    .context("opening the id column")?,
+            ),
+        };
+        if let Some(ord) = column
+            .as_ref()
+            .and_then(|c| c.term_ords(addr.doc_id).next())
+        {
+            wanted.push((addr.segment_ord, ord, i));
+        }
+    }
+    wanted.sort_unstable();
+    for group in wanted.chunk_by(|a, b| a.0 == b.0) {
+        let Some(Some(column)) = columns.get(&group[0].0) else {
+            continue;
+        };
+        let ords: Vec<u64> = group.iter().map(|w| w.1).collect();
+        // Called once per ordinal, in order (repeats included); stops at one it cannot find.
+        let mut slots = group.iter();
+        column
+            .dictionary()
+            .sorted_ords_to_term_cb(&ords, |term| {
+                if let Some(&(_, _, pos)) = slots.next() {
+                    out[pos] = Some(String::from_utf8_lossy(term).into_owned());
+                }
+            })
+            .context("reading ids from the id column")?;
+    }
+    Ok(out)
 }
 
 fn read_payload(index: &Index) -> Option<Payload> {

@@ -5,6 +5,9 @@
 //! `change_seq` is past the index watermark and embeds papers without a vector. `serve` runs it at
 //! start-up (which repairs a missing or stale index) and then keeps following; searches also
 //! catch up first when no one else is, so a search right after an import sees the new papers.
+//! Papers an admin hid are left out of the lexical index and skipped by the vector scan, so no
+//! search mode and no related-papers box shows them; hiding advances `change_seq`, so the next
+//! catch-up sees it.
 
 pub mod highlight;
 pub mod index;
@@ -13,7 +16,7 @@ pub mod vectors;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::embed::{Embedder, paper_text};
@@ -79,6 +82,9 @@ pub struct Search {
     embedder: Option<Arc<dyn Embedder>>,
     /// The newest `vector_id` loaded from the store.
     vector_mark: AtomicI64,
+    /// Whether the vector index has been told which papers were hidden before this process
+    /// started (later changes arrive through the change sequence).
+    hidden_loaded: AtomicBool,
     /// Held while catching up, so only one task writes the index at a time.
     gate: tokio::sync::Mutex<()>,
 }
@@ -112,6 +118,7 @@ impl Search {
             vectors: RwLock::new(VectorIndex::new(dim)),
             embedder,
             vector_mark: AtomicI64::new(0),
+            hidden_loaded: AtomicBool::new(false),
             gate: tokio::sync::Mutex::new(()),
         })
     }
@@ -163,6 +170,17 @@ impl Search {
     async fn catch_up_locked(&self, store: &Store) -> anyhow::Result<CatchUp> {
         let mut done = CatchUp::default();
         let target = store.paper_change_seq().await?;
+        if !self.hidden_loaded.load(Ordering::Acquire) {
+            // Read after `target`: a paper hidden in between is also in the change pass below,
+            // which applies the newer state.
+            let hidden = store.hidden_paper_ids().await?;
+            let mut vectors = self.vectors.write().expect("vectors lock");
+            for id in &hidden {
+                vectors.set_hidden(id, true);
+            }
+            drop(vectors);
+            self.hidden_loaded.store(true, Ordering::Release);
+        }
         let mark = self.lexical.watermark();
         if mark < target {
             let (mut seq, mut id) = (mark, None::<String>);
@@ -170,13 +188,24 @@ impl Search {
                 let batch = store
                     .papers_changed_after(seq, id.as_deref(), INDEX_BATCH)
                     .await?;
-                let Some((last_seq, last)) = batch.last() else {
+                let Some(last) = batch.last() else {
                     break;
                 };
-                (seq, id) = (*last_seq, Some(last.id.to_string()));
-                let papers: Vec<_> = batch.into_iter().map(|(_, p)| p).collect();
-                done.indexed += papers.len() as u64;
-                self.lexical.put(&papers)?;
+                (seq, id) = (last.change_seq, Some(last.paper.id.to_string()));
+                done.indexed += batch.len() as u64;
+                let (hidden, shown): (Vec<_>, Vec<_>) = batch.into_iter().partition(|c| c.hidden);
+                let mut vectors = self.vectors.write().expect("vectors lock");
+                for c in &hidden {
+                    vectors.set_hidden(c.paper.id.as_str(), true);
+                }
+                for c in &shown {
+                    vectors.set_hidden(c.paper.id.as_str(), false);
+                }
+                drop(vectors);
+                let hidden: Vec<&str> = hidden.iter().map(|c| c.paper.id.as_str()).collect();
+                self.lexical.remove(&hidden)?;
+                let shown: Vec<_> = shown.into_iter().map(|c| c.paper).collect();
+                self.lexical.put(&shown)?;
             }
             self.lexical.commit(seq.max(target))?;
         } else if mark > target {
@@ -340,6 +369,17 @@ impl Search {
         Ok(kept)
     }
 
+    /// The `k` papers nearest to `vector` (benchmarks: the scan without the query embedding).
+    pub fn nearest_to_vector(&self, vector: &[f32], k: usize) -> Vec<String> {
+        self.vectors
+            .read()
+            .expect("vectors lock")
+            .nearest(vector, k, None)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
     /// The `k` papers nearest to `id` by embedding (empty without a model or a vector for it).
     pub fn related(&self, id: &str, k: usize) -> Vec<String> {
         let index = self.vectors.read().expect("vectors lock");
@@ -374,8 +414,9 @@ pub async fn follow(search: Arc<Search>, store: Store) {
     loop {
         let started = std::time::Instant::now();
         match search.catch_up(&store).await {
-            Ok(done) if done.indexed > 0 => tracing::info!(
+            Ok(done) if done.indexed > 0 || done.vectors_loaded > 0 => tracing::info!(
                 papers = done.indexed,
+                vectors = done.vectors_loaded,
                 duration_ms = started.elapsed().as_millis() as u64,
                 "search index caught up"
             ),

@@ -1,8 +1,8 @@
 //! What search needs from the store: papers in change order (the index watermark), papers by
-//! id, and the embedding vectors stored with each paper.
+//! id, which papers admins hid, and the embedding vectors stored with each paper.
 
 use super::{Result, Store};
-use crate::domain::Paper;
+use crate::domain::{ArxivId, Paper};
 
 /// A paper that has no vector yet for a model (or changed since it got one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +11,15 @@ pub struct EmbedInput {
     pub title: String,
     pub summary: String,
     pub change_seq: i64,
+}
+
+/// A paper as the index follows it: its `change_seq` and whether an admin hid it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangedPaper {
+    pub change_seq: i64,
+    pub paper: Paper,
+    /// Hidden papers leave search and related papers until they are shown again.
+    pub hidden: bool,
 }
 
 /// A stored vector.
@@ -36,9 +45,23 @@ impl Store {
         seq: i64,
         id: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<(i64, Paper)>> {
+    ) -> Result<Vec<ChangedPaper>> {
         match self {
             Store::Sqlite(s) => s.papers_changed_after(seq, id, limit).await,
+        }
+    }
+
+    /// Whether an admin has hidden `id` (false for a paper not in the store).
+    pub async fn paper_hidden(&self, id: &ArxivId) -> Result<bool> {
+        match self {
+            Store::Sqlite(s) => s.paper_hidden(id.as_str()).await,
+        }
+    }
+
+    /// Every paper an admin has hidden (hiding or showing one advances its `change_seq`).
+    pub async fn hidden_paper_ids(&self) -> Result<Vec<String>> {
+        match self {
+            Store::Sqlite(s) => s.hidden_paper_ids().await,
         }
     }
 

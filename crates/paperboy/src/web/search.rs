@@ -239,9 +239,17 @@ pub async fn search_api(
         .to_owned();
     let query = parse(&full_query(&params));
     if let Some(id) = as_paper_id(&raw) {
+        // A hidden paper is no result: it falls through to the search, which leaves it out.
+        let hidden = app
+            .store
+            .paper_hidden(&id)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
         match app.store.paper(&id).await {
-            Ok(paper) => return Ok(Json(vec![item(&app, &paper, &query, &base)]).into_response()),
-            Err(StoreError::NotFound) => {}
+            Ok(paper) if !hidden => {
+                return Ok(Json(vec![item(&app, &paper, &query, &base)]).into_response());
+            }
+            Ok(_) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(ApiError::Internal(e.into())),
         }
     }
@@ -516,6 +524,8 @@ pub async fn search_feed(
 
 /// The related-papers box of a paper page: its 5 nearest neighbours.
 pub async fn related_cards(app: &App, id: &ArxivId) -> anyhow::Result<Vec<RelatedPaper>> {
+    // Catch up first, as searches do, so a paper hidden a moment ago is not offered.
+    app.search.catch_up_if_idle(&app.store).await?;
     let ids = app.search.related(id.as_str(), 5);
     Ok(in_order(app, &ids)
         .await?

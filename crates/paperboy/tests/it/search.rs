@@ -1,5 +1,5 @@
-//! Search: the page, the HF-compatible API, bad queries, incremental indexing, repair, and the
-//! related-papers box.
+//! Search: the page, the HF-compatible API, bad queries, incremental indexing, repair, the
+//! related-papers box, and papers hidden by an admin.
 
 use std::path::PathBuf;
 
@@ -7,6 +7,7 @@ use paperboy::ingest::{self, Format};
 use paperboy::search::Search;
 use paperboy::store::Store;
 
+use crate::members::{post_form, session_for};
 use crate::support::{TestApp, hf_daily_fixtures};
 
 const CONVLLAVA: &str = "2405.15738";
@@ -284,5 +285,123 @@ async fn minilm_finds_a_paraphrase_that_shares_few_words_with_the_paper() {
         ids(&body).contains(&CONVLLAVA.to_owned()),
         "{:?}",
         ids(&body)
+    );
+}
+
+/// The related-papers box of a paper page: the linked paper ids.
+async fn related_on_page(t: &TestApp, id: &str) -> Vec<String> {
+    let (status, html) = t.get_text(&format!("/papers/{id}")).await;
+    assert_eq!(status, 200);
+    let Some(section) = html.split("<section class=\"related\">").nth(1) else {
+        return Vec::new();
+    };
+    let section = section.split("</section>").next().unwrap_or_default();
+    section
+        .split("href=\"/papers/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Where `target` shows: the related box of `neighbour` (first, before any search catches the
+/// index up), then the API and the page for `q` in each mode, then its id as a query.
+async fn where_it_shows(t: &TestApp, target: &str, q: &str, neighbour: &str) -> Vec<bool> {
+    let related = related_on_page(t, neighbour).await;
+    assert_eq!(related.len(), 5, "{related:?}");
+    let mut seen = vec![related.contains(&target.to_owned())];
+    for mode in ["lexical", "semantic", "hybrid"] {
+        let (status, body) = t
+            .get_json(&format!("/api/papers/search?q={q}&mode={mode}&limit=20"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        seen.push(ids(&body).contains(&target.to_owned()));
+        let (status, html) = t.get_text(&format!("/search?q={q}&mode={mode}")).await;
+        assert_eq!(status, 200);
+        seen.push(html.contains(&format!("/papers/{target}\"")));
+    }
+    let (_, body) = t.get_json(&format!("/api/papers/search?q={target}")).await;
+    seen.push(ids(&body) == [target]);
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidden_paper_leaves_every_search_mode_and_related_papers_until_shown_again() {
+    let t =
+        TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")]).await;
+    t.app.search.catch_up(&t.app.store).await.unwrap();
+    t.app
+        .search
+        .embed_missing(&t.app.store, |_, _| {})
+        .await
+        .unwrap();
+    // The paper to hide: the first in ConvLLaVA's related box, searched for by its title.
+    let target = t.app.search.related(CONVLLAVA, 5)[0].clone();
+    let title = t
+        .app
+        .store
+        .papers_by_ids(std::slice::from_ref(&target))
+        .await
+        .unwrap()[0]
+        .title
+        .clone();
+    let words: Vec<String> = title
+        .split_whitespace()
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).collect())
+        .filter(|w: &String| !w.is_empty())
+        .collect();
+    let q = words.join("%20");
+    let shows = || where_it_shows(&t, &target, &q, CONVLLAVA);
+    let seen = shows().await;
+    assert!(seen.iter().all(|s| *s), "{title}: {seen:?}");
+    let admin = session_for(&t, "admin@example.org").await;
+    t.app.store.grant_admin("admin@example.org").await.unwrap();
+    let hide = |hidden: &'static str| {
+        let (t, admin, target) = (&t, &admin, &target);
+        async move {
+            let res = post_form(
+                t,
+                admin,
+                "/admin/papers/hide",
+                &[("csrf", &admin.csrf), ("paper", target), ("hidden", hidden)],
+            )
+            .await;
+            assert_eq!(res.status().as_u16(), 200);
+        }
+    };
+    hide("1").await;
+    let seen = shows().await;
+    assert!(seen.iter().all(|s| !*s), "{seen:?}");
+    // A server started after the hide (its index already past it) still leaves it out.
+    let dir = tempfile::tempdir().unwrap();
+    let embedder = t.app.search.embedder().cloned();
+    let semantic = |s: &Search| {
+        let q = paperboy::search::query::parse(&words.join(" "));
+        s.search(&q, paperboy::search::Mode::Semantic, 0, 100)
+            .unwrap()
+            .ids
+    };
+    {
+        let search = Search::open(dir.path(), embedder.clone()).unwrap();
+        search.catch_up(&t.app.store).await.unwrap();
+    }
+    let search = Search::open(dir.path(), embedder).unwrap();
+    let done = search.catch_up(&t.app.store).await.unwrap();
+    assert_eq!(done.indexed, 0, "the index was current");
+    assert!(done.vectors_loaded > 30);
+    assert!(!semantic(&search).contains(&target));
+    hide("0").await;
+    let seen = shows().await;
+    assert!(seen.iter().all(|s| *s), "{seen:?}");
+    search.catch_up(&t.app.store).await.unwrap();
+    assert!(semantic(&search).contains(&target));
+    // Hiding and showing kept the paper's vector current: nothing to embed again.
+    assert_eq!(
+        t.app
+            .search
+            .embed_missing(&t.app.store, |_, _| {})
+            .await
+            .unwrap(),
+        0
     );
 }

@@ -455,6 +455,8 @@ impl SqliteStore {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
+        // Search follows `change_seq`: the paper leaves (or rejoins) results and related papers.
+        super::search::restamp_for_search(&mut tx, paper.as_str()).await?;
         tx.commit().await.context("committing a paper hide")?;
         Ok(())
     }

@@ -1,13 +1,15 @@
-//! SQL for search: papers in change order, papers by id, and embedding vectors.
+//! SQL for search: papers in change order, papers by id, hidden papers, and embedding vectors.
 
 use anyhow::Context as _;
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 
 use super::SqliteStore;
-use super::papers::{PAPER_COLUMNS, paper_from_row};
+use super::papers::{PAPER_COLUMNS, next_change_seq, paper_from_row};
 use crate::domain::Paper;
 use crate::store::Result;
-use crate::store::search::{EmbedInput, StoredVector, vector_from_blob, vector_to_blob};
+use crate::store::search::{
+    ChangedPaper, EmbedInput, StoredVector, vector_from_blob, vector_to_blob,
+};
 
 /// Papers that need a vector for model `?1`: none yet, or the paper changed since.
 const TO_EMBED: &str = "FROM paper p LEFT JOIN paper_vector v ON v.paper_id = p.paper_id AND v.model = ?1 \
@@ -28,11 +30,11 @@ impl SqliteStore {
         seq: i64,
         id: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<(i64, Paper)>> {
+    ) -> Result<Vec<ChangedPaper>> {
         // Without an id, start after every paper of `seq`: U+10FFFF sorts after any id.
         let id = id.unwrap_or("\u{10FFFF}");
         let sql = format!(
-            "SELECT {PAPER_COLUMNS}, p.change_seq FROM paper p \
+            "SELECT {PAPER_COLUMNS}, p.change_seq, p.hidden_at IS NOT NULL AS hidden FROM paper p \
              LEFT JOIN account a ON a.account_id = p.submitter_id \
              WHERE (p.change_seq, p.paper_id) > (?, ?) ORDER BY p.change_seq, p.paper_id LIMIT ?"
         );
@@ -45,10 +47,32 @@ impl SqliteStore {
             .context("reading changed papers")?;
         rows.iter()
             .map(|r| {
-                let seq: i64 = r.try_get("change_seq").context("change_seq")?;
-                Ok((seq, paper_from_row(r)?.paper))
+                Ok(ChangedPaper {
+                    change_seq: r.try_get("change_seq").context("change_seq")?,
+                    hidden: r.try_get::<i64, _>("hidden").context("hidden")? != 0,
+                    paper: paper_from_row(r)?.paper,
+                })
             })
             .collect()
+    }
+
+    pub async fn paper_hidden(&self, id: &str) -> Result<bool> {
+        let hidden: Option<bool> =
+            sqlx::query_scalar("SELECT hidden_at IS NOT NULL FROM paper WHERE paper_id = ?")
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await
+                .context("reading whether a paper is hidden")?;
+        Ok(hidden.unwrap_or(false))
+    }
+
+    pub async fn hidden_paper_ids(&self) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT paper_id FROM paper WHERE hidden_at IS NOT NULL")
+                .fetch_all(&self.reader)
+                .await
+                .context("reading hidden papers")?,
+        )
     }
 
     pub async fn papers_by_ids(&self, ids: &[String]) -> Result<Vec<Paper>> {
@@ -161,4 +185,29 @@ impl SqliteStore {
             })
             .collect()
     }
+}
+
+/// Gives `paper` a new `change_seq`, so that search sees a change that leaves its text alone
+/// (an admin hiding or showing it), and keeps its vectors current so it is not embedded again.
+pub(super) async fn restamp_for_search(
+    tx: &mut Transaction<'static, Sqlite>,
+    paper: &str,
+) -> Result<()> {
+    let seq = next_change_seq(tx).await?;
+    sqlx::query(
+        "UPDATE paper_vector SET paper_seq = ?1 WHERE paper_id = ?2 \
+           AND paper_seq >= (SELECT change_seq FROM paper WHERE paper_id = ?2)",
+    )
+    .bind(seq)
+    .bind(paper)
+    .execute(&mut **tx)
+    .await
+    .context("keeping a restamped paper's vectors current")?;
+    sqlx::query("UPDATE paper SET change_seq = ? WHERE paper_id = ?")
+        .bind(seq)
+        .bind(paper)
+        .execute(&mut **tx)
+        .await
+        .context("restamping a paper")?;
+    Ok(())
 }
