@@ -1,10 +1,12 @@
-//! `cargo xtask bench [http|import|upvotes|search-quality]`: the benchmarks of issue 2 (no
-//! argument runs them all), and issue 6's judged search quality set (only when named).
+//! `cargo xtask bench [http|import|upvotes|search-quality|search-http]`: the benchmarks of issue 2
+//! (no argument runs them all), and issue 6's judged search quality set and search over HTTP
+//! (only when named).
 //!
 //! Each benchmark prints a markdown table to stdout; `BENCHMARKS.md` keeps the published ones.
 //! A new benchmark is a file here, a [`Which`] variant and a line in [`run`].
 
 mod http;
+mod search_http;
 mod server;
 mod upvotes;
 mod wrk;
@@ -31,6 +33,9 @@ pub enum Which {
     /// `cargo bench -p paperboy --bench search_quality`: the judged query set of issue #6. Not
     /// part of `all`: it needs `PAPERBOY_BENCH_DB` and `PAPERBOY_MODEL_DIR` (see BENCHMARKS.md).
     SearchQuality,
+    /// Search over HTTP with 115k papers: single-client latency and serve RSS. Not part of `all`:
+    /// it needs `PAPERBOY_BENCH_DB` and `PAPERBOY_MODEL_DIR` (see BENCHMARKS.md).
+    SearchHttp,
 }
 
 impl Which {
@@ -41,9 +46,11 @@ impl Which {
             Some("import") => Self::Import,
             Some("upvotes") => Self::Upvotes,
             Some("search-quality") => Self::SearchQuality,
-            Some(other) => {
-                bail!("unknown benchmark `{other}` (known: http, import, upvotes, search-quality)")
-            }
+            Some("search-http") => Self::SearchHttp,
+            Some(other) => bail!(
+                "unknown benchmark `{other}` (known: http, import, upvotes, search-quality, \
+                 search-http)"
+            ),
         })
     }
 }
@@ -68,6 +75,9 @@ pub fn run(root: &Path, which: Which) -> Result<()> {
                 "search_quality",
             ]))
         })?;
+    }
+    if which == Which::SearchHttp {
+        step("bench: search over http", || search_http::run(root))?;
     }
     Ok(())
 }
