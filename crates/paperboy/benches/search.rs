@@ -14,7 +14,8 @@
 //!
 //! `PAPERBOY_BENCH_FILL_VECTORS=1` first stores a random unit vector for every paper that has none
 //! for the model (so that `paperboy serve` on that data dir loads a full vector index and embeds
-//! nothing: `cargo xtask bench search-http`). It writes to the store: point it at a copy.
+//! nothing: `cargo xtask bench search-http`); `=only` stops there. It writes to the store: point
+//! it at a copy.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -136,6 +137,9 @@ async fn main() -> anyhow::Result<()> {
             anyhow::bail!("PAPERBOY_BENCH_FILL_VECTORS needs PAPERBOY_MODEL_DIR");
         };
         fill_missing_vectors(&store, embedder.as_ref()).await?;
+        if std::env::var("PAPERBOY_BENCH_FILL_VECTORS").as_deref() == Ok("only") {
+            return Ok(());
+        }
     }
     let index_dir = tempfile::tempdir()?;
     let search = Search::open(index_dir.path(), None)?;

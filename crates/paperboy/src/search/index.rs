@@ -3,16 +3,21 @@
 //! The index is derived data in `<data_dir>/search/`. Its commit payload records the store's
 //! `change_seq` it has caught up to (and the schema version), so the watermark can never
 //! disagree with the index it describes: a deleted or stale directory reads as "behind".
-//! Hidden papers are not in it. Hits are read back by the `id` fast field: the doc store is
-//! never read on the search path.
+//! Hidden papers are not in it. Hits are read back through the `id` fast field: each segment's
+//! ids are read once into memory (segments never change), so the doc store is never read on the
+//! search path.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use tantivy::collector::{Count, TopDocs};
+use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, RangeQuery,
     TermQuery, TermSetQuery,
@@ -23,7 +28,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 use tantivy::{
     DateTime, DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher,
-    TantivyDocument, Term,
+    SegmentReader, TantivyDocument, Term,
 };
 
 use super::query::ParsedQuery;
@@ -66,6 +71,46 @@ pub struct LexicalIndex {
     /// running beside `serve` only reads.
     writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
+    /// Each segment's ids, read on first use; dropped when a commit retires the segment.
+    ids: RwLock<HashMap<SegmentId, Arc<SegmentIds>>>,
+}
+
+/// One segment's paper ids: document → term ordinal (the fast field) → id.
+struct SegmentIds {
+    ords: Column<u64>,
+    /// Every id of the segment in ordinal order, back to back; `ends[ord]` is where one ends.
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl SegmentIds {
+    fn read(segment: &SegmentReader) -> anyhow::Result<Option<SegmentIds>> {
+        let Some(column) = segment
+            .fast_fields()
+            .str("id")
+            .context("opening the id column")?
+        else {
+            return Ok(None);
+        };
+        let (dictionary, ords) = column.into_parts();
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(dictionary.num_terms());
+        let mut terms = dictionary.stream().context("reading the id column")?;
+        while terms.advance() {
+            text.push_str(&String::from_utf8_lossy(terms.key()));
+            ends.push(u32::try_from(text.len()).context("a segment's ids over 4 GB")?);
+        }
+        Ok(Some(SegmentIds { ords, text, ends }))
+    }
+
+    fn id(&self, doc: u32) -> Option<&str> {
+        let ord = usize::try_from(self.ords.first(doc)?).ok()?;
+        let start = match ord {
+            0 => 0,
+            _ => *self.ends.get(ord - 1)? as usize,
+        };
+        self.text.get(start..*self.ends.get(ord)? as usize)
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -149,6 +194,7 @@ impl LexicalIndex {
             reader,
             writer: Mutex::new(None),
             fields,
+            ids: RwLock::new(HashMap::new()),
         };
         if read_payload(&lexical.index).is_none() {
             lexical.commit(0)?;
@@ -235,6 +281,17 @@ impl LexicalIndex {
             Ok(())
         })?;
         self.reader.reload().context("reloading the search index")?;
+        let live: Vec<SegmentId> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(SegmentReader::segment_id)
+            .collect();
+        self.ids
+            .write()
+            .expect("segment ids lock")
+            .retain(|id, _| live.contains(id));
         Ok(())
     }
 
@@ -271,7 +328,7 @@ impl LexicalIndex {
                 .order_by_score();
             searcher.search(&query, &(collector, Count))?
         };
-        let ids = ids_of(&searcher, addrs.iter().map(|(_, a)| *a))?;
+        let ids = self.ids_of(&searcher, addrs.iter().map(|(_, a)| *a))?;
         let hits = addrs
             .into_iter()
             .zip(ids)
@@ -298,10 +355,52 @@ impl LexicalIndex {
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(ids.len()).order_by_score(),
         )?;
-        Ok(ids_of(&searcher, docs.into_iter().map(|(_, a)| a))?
+        Ok(self
+            .ids_of(&searcher, docs.into_iter().map(|(_, a)| a))?
             .into_iter()
             .flatten()
             .collect())
+    }
+
+    /// The paper ids of `docs`, in order (None for a document without one).
+    fn ids_of(
+        &self,
+        searcher: &Searcher,
+        docs: impl Iterator<Item = DocAddress>,
+    ) -> anyhow::Result<Vec<Option<String>>> {
+        let mut segments: HashMap<u32, Option<Arc<SegmentIds>>> = HashMap::new();
+        let mut out = Vec::new();
+        for addr in docs {
+            let ids = match segments.entry(addr.segment_ord) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    e.insert(self.segment_ids(searcher.segment_reader(addr.segment_ord))?)
+                }
+            };
+            out.push(
+                ids.as_ref()
+                    .and_then(|ids| ids.id(addr.doc_id))
+                    .map(str::to_owned),
+            );
+        }
+        Ok(out)
+    }
+
+    /// The ids of `segment`, read on first use.
+    fn segment_ids(&self, segment: &SegmentReader) -> anyhow::Result<Option<Arc<SegmentIds>>> {
+        let key = segment.segment_id();
+        if let Some(ids) = self.ids.read().expect("segment ids lock").get(&key) {
+            return Ok(Some(ids.clone()));
+        }
+        let Some(ids) = SegmentIds::read(segment)? else {
+            return Ok(None);
+        };
+        let ids = Arc::new(ids);
+        self.ids
+            .write()
+            .expect("segment ids lock")
+            .insert(key, ids.clone());
+        Ok(Some(ids))
     }
 
     fn build_query(&self, q: &ParsedQuery) -> Box<dyn Query> {
@@ -450,56 +549,6 @@ impl LexicalIndex {
         }
         out
     }
-}
-
-/// The paper ids of `docs`, in order, from the `id` fast field: one sorted dictionary pass per
-/// segment instead of a doc-store block per hit. None for a document without an id.
-fn ids_of(
-    searcher: &Searcher,
-    docs: impl Iterator<Item = DocAddress>,
-) -> anyhow::Result<Vec<Option<String>>> {
-    // (segment, term ordinal, position in the output), sorted so each segment's ordinals come
-    // in order.
-    let mut wanted: Vec<(u32, u64, usize)> = Vec::new();
-    let mut out: Vec<Option<String>> = Vec::new();
-    let mut columns = std::collections::HashMap::new();
-    for (i, addr) in docs.enumerate() {
-        out.push(None);
-        let column = match columns.entry(addr.segment_ord) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                searcher
-                    .segment_reader(addr.segment_ord)
-                    .fast_fields()
-                    .str("id")
-                    .context("opening the id column")?,
-            ),
-        };
-        if let Some(ord) = column
-            .as_ref()
-            .and_then(|c| c.term_ords(addr.doc_id).next())
-        {
-            wanted.push((addr.segment_ord, ord, i));
-        }
-    }
-    wanted.sort_unstable();
-    for group in wanted.chunk_by(|a, b| a.0 == b.0) {
-        let Some(Some(column)) = columns.get(&group[0].0) else {
-            continue;
-        };
-        let ords: Vec<u64> = group.iter().map(|w| w.1).collect();
-        // Called once per ordinal, in order (repeats included); stops at one it cannot find.
-        let mut slots = group.iter();
-        column
-            .dictionary()
-            .sorted_ords_to_term_cb(&ords, |term| {
-                if let Some(&(_, _, pos)) = slots.next() {
-                    out[pos] = Some(String::from_utf8_lossy(term).into_owned());
-                }
-            })
-            .context("reading ids from the id column")?;
-    }
-    Ok(out)
 }
 
 fn read_payload(index: &Index) -> Option<Payload> {
