@@ -161,6 +161,29 @@ async fn a_members_private_feed_lists_saved_papers_newest_saved_first() {
         .map(|i| i["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["2608.90002", "hep-th/9901001", "2608.90003"]);
+
+    // A paper an admin hides leaves the saved list and the feed like every other list.
+    let hidden = ArxivId::parse("hep-th/9901001").unwrap();
+    t.app
+        .store
+        .set_paper_hidden(&hidden, true, Utc::now())
+        .await
+        .unwrap();
+    let doc: Value = t
+        .get(&format!("/saved/{token}/feed.json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["2608.90002", "2608.90003"]);
+    let page = get_with(&t, &s, "/saved").await.text().await.unwrap();
+    assert!(!page.contains("hep-th/9901001"), "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

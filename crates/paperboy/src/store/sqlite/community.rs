@@ -195,7 +195,8 @@ impl SqliteStore {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {PAPER_COLUMNS} FROM saved_paper s JOIN paper p ON p.paper_id = s.paper_id \
              LEFT JOIN account a ON a.account_id = p.submitter_id \
-             WHERE s.account_id = ? ORDER BY s.created_at DESC, p.paper_id LIMIT ?"
+             WHERE s.account_id = ? AND p.hidden_at IS NULL \
+             ORDER BY s.created_at DESC, p.paper_id LIMIT ?"
         )))
         .bind(account_id)
         .bind(i64::from(limit))
