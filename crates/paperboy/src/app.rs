@@ -13,9 +13,16 @@ use crate::web::metrics::Metrics;
 use crate::web::page_cache::PageCache;
 use crate::web::rate_limit::RateLimits;
 
-/// Everything a request or a job needs. Cheap to clone.
+/// Everything a request or a job needs: the [`Services`] behind one shared pointer, so a clone
+/// (every middleware and handler that takes `State<App>` makes one per request) is one reference
+/// count, not one per service.
 #[derive(Clone)]
-pub struct App {
+pub struct App(Arc<Services>);
+
+/// The services an [`App`] holds; its fields read as `app.store`, `app.config`, … through
+/// `Deref`.
+#[derive(Clone)]
+pub struct Services {
     pub config: Arc<Config>,
     pub store: Store,
     pub metrics: Arc<Metrics>,
@@ -30,6 +37,14 @@ pub struct App {
     /// Rendered list pages for anonymous readers (`web::page_cache`).
     pub page_cache: Arc<PageCache>,
     clock: Clock,
+}
+
+impl std::ops::Deref for App {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
 }
 
 /// Where "now" comes from; tests pin it.
@@ -49,7 +64,7 @@ impl App {
             crate::embed::load(&config),
         )?);
         let arxiv = ArxivClients::new(&config.arxiv, config.base_url.as_str())?;
-        Ok(App {
+        Ok(App(Arc::new(Services {
             search,
             arxiv,
             mailer,
@@ -60,12 +75,13 @@ impl App {
             store,
             metrics: Arc::new(Metrics::new()),
             clock: Clock::System,
-        })
+        })))
     }
 
-    pub fn with_clock(mut self, clock: Clock) -> App {
-        self.clock = clock;
-        self
+    pub fn with_clock(self, clock: Clock) -> App {
+        let mut services = Arc::unwrap_or_clone(self.0);
+        services.clock = clock;
+        App(Arc::new(services))
     }
 
     pub fn now(&self) -> DateTime<Utc> {
