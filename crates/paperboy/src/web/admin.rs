@@ -96,7 +96,7 @@ pub async fn hide_paper(
     page(
         &app,
         Some(if hidden {
-            format!("{id} is hidden from the feed.")
+            format!("{id} is hidden from every list, feed and search.")
         } else {
             format!("{id} is back on the feed.")
         }),

@@ -509,7 +509,7 @@ pub async fn search_feed(
     let meta = search_feed_meta(&params, mode);
     if let Some(id) = as_paper_id(&raw) {
         // A paper an admin hid leaves every feed list, so it is no shortcut here.
-        let hidden = app.store.hidden_papers().await?.contains(&id);
+        let hidden = app.store.paper_hidden(&id).await?;
         match app.store.paper(&id).await {
             Ok(paper) if !hidden => {
                 return feeds::respond(&app, format, &meta, &[paper], &headers);
