@@ -10,7 +10,9 @@
 //! [`Search::search`], the path `/search` uses, with the top 10 per mode; the runner also looks
 //! 100 deep to show where a missed paper landed. `PAPERBOY_QUALITY_SHOW=1` prints every query's
 //! top 10 titles per mode (for checking judgements by reading results), `=misses` only those of
-//! queries that some mode missed. `PAPERBOY_QUALITY_INDEX_DIR` keeps the tantivy index there
+//! queries that some mode missed. `PAPERBOY_QUALITY_SWEEP=1` adds a diagnostic table: reciprocal
+//! rank fusion recomputed here from the lexical and semantic top 100 with other constants and
+//! weights (what-if figures for `search::fuse`, not the product path). `PAPERBOY_QUALITY_INDEX_DIR` keeps the tantivy index there
 //! between runs (default: a temporary dir). Without the data dir it says so and exits 0; without
 //! the model it reports lexical only.
 
@@ -67,14 +69,28 @@ struct Outcome {
     ranks: Vec<Option<usize>>,
     /// The top [`CUTOFF`] ids.
     top: Vec<String>,
+    /// The top [`DIAGNOSTIC_DEPTH`] ids.
+    deep: Vec<String>,
+}
+
+/// A path from the environment. `cargo bench` runs in the crate directory, so a relative path that
+/// does not exist there is taken from the workspace root (where the command was likely typed).
+fn env_path(name: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(std::env::var_os(name)?);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    Some(
+        if path.is_relative() && !path.exists() && root.join(&path).exists() {
+            root.join(path)
+        } else {
+            path
+        },
+    )
 }
 
 fn judged_path() -> PathBuf {
-    std::env::var_os("PAPERBOY_JUDGED_QUERIES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/judged_queries.toml")
-        })
+    env_path("PAPERBOY_JUDGED_QUERIES").unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/judged_queries.toml")
+    })
 }
 
 fn evaluate(search: &Search, j: &Judged, mode: Mode) -> anyhow::Result<Outcome> {
@@ -103,6 +119,7 @@ fn evaluate(search: &Search, j: &Judged, mode: Mode) -> anyhow::Result<Outcome> 
             .map(|r| deep.ids.iter().position(|id| id == r).map(|i| i + 1))
             .collect(),
         top: top.ids,
+        deep: deep.ids,
     })
 }
 
@@ -125,7 +142,7 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Some(dir) = std::env::var_os("PAPERBOY_BENCH_DB").map(PathBuf::from) else {
+    let Some(dir) = env_path("PAPERBOY_BENCH_DB") else {
         println!(
             "search_quality: skipped: set PAPERBOY_BENCH_DB to a data dir holding paperboy.db"
         );
@@ -142,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?,
     )
     .map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))?;
-    let model_dir = std::env::var_os("PAPERBOY_MODEL_DIR").map(PathBuf::from);
+    let model_dir = env_path("PAPERBOY_MODEL_DIR");
     let files = model_dir
         .as_deref()
         .map(ModelFiles::in_dir)
@@ -164,8 +181,8 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::open_sqlite(&db).await?;
     // A kept index dir (`PAPERBOY_QUALITY_INDEX_DIR`) makes reruns skip the index build.
     let temp = tempfile::tempdir()?;
-    let index_dir = std::env::var_os("PAPERBOY_QUALITY_INDEX_DIR")
-        .map_or_else(|| temp.path().to_owned(), PathBuf::from);
+    let index_dir =
+        env_path("PAPERBOY_QUALITY_INDEX_DIR").unwrap_or_else(|| temp.path().to_owned());
     let search = Search::open(&index_dir, embedder.clone())?;
     let started = Instant::now();
     let done = search.catch_up(&store).await?;
@@ -334,5 +351,70 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
+    if modes.len() == 3 && std::env::var_os("PAPERBOY_QUALITY_SWEEP").is_some() {
+        sweep(&set.query, &outcomes);
+    }
     Ok(())
+}
+
+/// Weighted reciprocal rank fusion of a lexical and a semantic ranking, as `search::fuse` does
+/// it (lexical first on ties), with the constant `k` and the semantic weight `w` as parameters.
+fn rrf(lexical: &[String], semantic: &[String], k: f64, w: f64) -> Vec<String> {
+    let mut score: Vec<(&str, f64, usize)> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for (ranking, weight) in [(lexical, 1.0), (semantic, w)] {
+        for (rank, id) in ranking.iter().enumerate() {
+            let i = *at.entry(id.as_str()).or_insert_with(|| {
+                score.push((id.as_str(), 0.0, score.len()));
+                score.len() - 1
+            });
+            score[i].1 += weight / (k + rank as f64 + 1.0);
+        }
+    }
+    score.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
+    score.into_iter().map(|(id, _, _)| id.to_owned()).collect()
+}
+
+/// MRR@10 of fused rankings for a few RRF constants and semantic weights.
+fn sweep(queries: &[Judged], outcomes: &[Vec<Outcome>]) {
+    println!(
+        "\nwhat-if: RRF recomputed from the top {DIAGNOSTIC_DEPTH} of each mode (k = RRF \
+         constant, w = semantic weight; the product uses k = 60, w = 1)"
+    );
+    println!("| k | w | MRR@10 all | keyword | paraphrase | Recall@10 all |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
+    let settings = [
+        (60.0, 1.0),
+        (30.0, 1.0),
+        (10.0, 1.0),
+        (5.0, 1.0),
+        (1.0, 1.0),
+        (60.0, 0.5),
+        (60.0, 2.0),
+        (10.0, 0.5),
+        (10.0, 2.0),
+    ];
+    for (k, w) in settings {
+        let mut rr: [Vec<f64>; 3] = Default::default();
+        let mut recall = Vec::new();
+        for (j, o) in queries.iter().zip(outcomes) {
+            let fused = rrf(&o[0].deep, &o[1].deep, k, w);
+            let top = &fused[..fused.len().min(CUTOFF)];
+            let r = top
+                .iter()
+                .position(|id| j.relevant.contains(id))
+                .map_or(0.0, |i| 1.0 / (i + 1) as f64);
+            rr[0].push(r);
+            rr[if j.kind == Kind::Keyword { 1 } else { 2 }].push(r);
+            let found = j.relevant.iter().filter(|id| top.contains(id)).count();
+            recall.push(found as f64 / j.relevant.len() as f64);
+        }
+        println!(
+            "| {k} | {w} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            mean(rr[0].iter().copied()),
+            mean(rr[1].iter().copied()),
+            mean(rr[2].iter().copied()),
+            mean(recall.into_iter())
+        );
+    }
 }
