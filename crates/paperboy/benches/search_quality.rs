@@ -12,9 +12,12 @@
 //! top 10 titles per mode (for checking judgements by reading results), `=misses` only those of
 //! queries that some mode missed. `PAPERBOY_QUALITY_SWEEP=1` adds a diagnostic table: reciprocal
 //! rank fusion recomputed here from the lexical and semantic top 100 with other constants and
-//! weights (what-if figures for `search::fuse`, not the product path). `PAPERBOY_QUALITY_INDEX_DIR` keeps the tantivy index there
-//! between runs (default: a temporary dir). Without the data dir it says so and exits 0; without
-//! the model it reports lexical only.
+//! weights (what-if figures for `search::fuse`, not the product path).
+//! `PAPERBOY_QUALITY_INDEX_DIR` keeps the tantivy index there between runs (default: a temporary
+//! dir). Relative paths that do not exist in the crate directory (where cargo runs benches) are
+//! taken from the workspace root. Without the data dir it says so and exits 0; without the model
+//! it reports lexical only. The store is opened with `Store::open_sqlite`, which applies pending
+//! migrations: point it at a copy of a database another process is writing.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
