@@ -123,7 +123,10 @@ async fn schemathesis_finds_no_failures_on_the_read_api() {
             .args(["-m", "schemathesis.cli", "--config-file"])
             .arg(config)
             .args(["run", &schema_url, "--checks", "all", "--seed", "20260821"])
-            .args(["--workers", "2", "--no-color"])
+            // One worker: with two threads, hypothesis's `ast.parse` can hit CPython 3.11's
+            // spurious "AST constructor recursion depth mismatch" (gh-106905), a crash in the
+            // tool, not a finding (seen once in CI on 2026-11-29).
+            .args(["--workers", "1", "--no-color"])
             .current_dir(cwd)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .output()
