@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::community::guard;
+use super::community::{guard, guard_csrf_form};
 use super::error::PageError;
 use super::login::html;
 use super::session::{self, Viewer};
@@ -189,8 +189,7 @@ pub async fn revoke_api_token(
     headers: HeaderMap,
     form: Result<Form<super::login::CsrfForm>, FormRejection>,
 ) -> PageResult {
-    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    let viewer = match guard(&app, &headers, &csrf) {
+    let viewer = match guard_csrf_form(&app, &headers, form) {
         Ok(v) => v,
         Err(r) => return Ok(*r),
     };

@@ -180,6 +180,17 @@ pub(super) fn guard(app: &App, headers: &HeaderMap, csrf: &str) -> Result<Viewer
     Err(Box::new(refused))
 }
 
+/// [`guard`] for a form that carries nothing but its CSRF token (a missing or unreadable form
+/// counts as an empty token, which `guard` refuses).
+pub(super) fn guard_csrf_form(
+    app: &App,
+    headers: &HeaderMap,
+    form: Result<Form<super::login::CsrfForm>, FormRejection>,
+) -> Result<Viewer, Box<Response>> {
+    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
+    guard(app, headers, &csrf)
+}
+
 /// Where a form goes back to: the page it was on (same-origin `Referer`), else `fallback`.
 fn back(app: &App, headers: &HeaderMap, fallback: &str) -> Response {
     let site = app.config.base_url.origin().ascii_serialization();
@@ -441,8 +452,7 @@ pub async fn delete_comment(
     headers: HeaderMap,
     form: Result<Form<super::login::CsrfForm>, FormRejection>,
 ) -> PageResult {
-    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    let viewer = match guard(&app, &headers, &csrf) {
+    let viewer = match guard_csrf_form(&app, &headers, form) {
         Ok(v) => v,
         Err(r) => return Ok(*r),
     };
@@ -538,8 +548,7 @@ pub async fn create_saved_feed_token(
     headers: HeaderMap,
     form: Result<Form<super::login::CsrfForm>, FormRejection>,
 ) -> PageResult {
-    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    let viewer = match guard(&app, &headers, &csrf) {
+    let viewer = match guard_csrf_form(&app, &headers, form) {
         Ok(v) => v,
         Err(r) => return Ok(*r),
     };
@@ -554,8 +563,7 @@ pub async fn revoke_saved_feed_token(
     headers: HeaderMap,
     form: Result<Form<super::login::CsrfForm>, FormRejection>,
 ) -> PageResult {
-    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    let viewer = match guard(&app, &headers, &csrf) {
+    let viewer = match guard_csrf_form(&app, &headers, form) {
         Ok(v) => v,
         Err(r) => return Ok(*r),
     };

@@ -35,19 +35,11 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// The store's content that a harvest decides (not bookkeeping such as write times).
-fn dump(data_dir: &Path) -> String {
+/// What Python's sqlite3 module prints running `script` against the store in `data_dir` (a
+/// reader that shares no code with paperboy's); the script finds the database in `sys.argv[1]`.
+fn python_sqlite(data_dir: &Path, script: &str) -> String {
     let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3,sys,json\n\
-             c=sqlite3.connect(sys.argv[1])\n\
-             q=lambda s: c.execute(s).fetchall()\n\
-             print(json.dumps([\n\
-               q('select paper_id,title,summary,authors,categories,comments,journal_ref,doi,license,published_at,updated_at,source_as_of,upvotes from paper order by paper_id'),\n\
-               q('select paper_id,version,created_at from paper_version order by paper_id,version'),\n\
-               q('select set_spec,metadata_prefix,harvested_through,resumption_token from harvest_checkpoint')]))",
-        ])
+        .args(["-c", script])
         .arg(data_dir.join("paperboy.db"))
         .output()
         .expect("python3 reads the database");
@@ -57,6 +49,20 @@ fn dump(data_dir: &Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// The store's content that a harvest decides (not bookkeeping such as write times).
+fn dump(data_dir: &Path) -> String {
+    python_sqlite(
+        data_dir,
+        "import sqlite3,sys,json\n\
+             c=sqlite3.connect(sys.argv[1])\n\
+             q=lambda s: c.execute(s).fetchall()\n\
+             print(json.dumps([\n\
+               q('select paper_id,title,summary,authors,categories,comments,journal_ref,doi,license,published_at,updated_at,source_as_of,upvotes from paper order by paper_id'),\n\
+               q('select paper_id,version,created_at from paper_version order by paper_id,version'),\n\
+               q('select set_spec,metadata_prefix,harvested_through,resumption_token from harvest_checkpoint')]))",
+    )
 }
 
 /// Whether the fake has seen a request with `token` beyond its first `after` requests.
@@ -79,24 +85,15 @@ async fn wait_for_token(fake: &FakeArxiv, token: &str, after: usize) {
 
 /// The resumption token the store's harvest checkpoint will ask for next, if any.
 fn checkpoint_token(data_dir: &Path) -> Option<String> {
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3,sys\n\
-             c=sqlite3.connect(sys.argv[1])\n\
-             try: r=c.execute('select resumption_token from harvest_checkpoint').fetchone()\n\
-             except sqlite3.OperationalError: r=None\n\
-             print(r[0] if r and r[0] else '')",
-        ])
-        .arg(data_dir.join("paperboy.db"))
-        .output()
-        .expect("python3 reads the database");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let token = python_sqlite(
+        data_dir,
+        "import sqlite3,sys\n\
+         c=sqlite3.connect(sys.argv[1])\n\
+         try: r=c.execute('select resumption_token from harvest_checkpoint').fetchone()\n\
+         except sqlite3.OperationalError: r=None\n\
+         print(r[0] if r and r[0] else '')",
     );
-    Some(String::from_utf8(out.stdout).unwrap().trim().to_owned()).filter(|t| !t.is_empty())
+    Some(token.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 async fn kill(mut child: Child) {
