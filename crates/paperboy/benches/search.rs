@@ -7,10 +7,11 @@
 //! depend on the values; quality is measured by the judged set, not here).
 //!
 //! `PAPERBOY_BENCH_ROUNDS=3` repeats every latency measurement (each round printed, so medians
-//! can be taken on a noisy machine). `PAPERBOY_BENCH_SCALE=20` also builds a lexical index of the
+//! can be taken on a noisy machine); `PAPERBOY_BENCH_SLOWEST=1` lists each round's slowest queries. `PAPERBOY_BENCH_SCALE=20` also builds a lexical index of the
 //! store's papers ×20 (copies under new ids, straight into tantivy, in a temporary directory
-//! under `target/` that is removed afterwards), times the same lexical query mix on it, and times
-//! the exact vector scan over as many random vectors.
+//! under `target/` that is removed afterwards, or in `PAPERBOY_BENCH_SCALE_DIR`, kept, and reused
+//! by the next run when it holds as many documents), times the same lexical query mix on it, and
+//! times the exact vector scan over as many random vectors.
 //!
 //! `PAPERBOY_BENCH_FILL_VECTORS=1` first stores a random unit vector for every paper that has none
 //! for the model (so that `paperboy serve` on that data dir loads a full vector index and embeds
@@ -74,6 +75,13 @@ fn time_queries(
         } else {
             name.to_owned()
         };
+        if std::env::var_os("PAPERBOY_BENCH_SLOWEST").is_some() {
+            let mut by_time: Vec<(f64, &String)> = ms.iter().copied().zip(queries).collect();
+            by_time.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (t, q) in by_time.iter().take(6) {
+                println!("    {t:8.2} ms  {q}");
+            }
+        }
         report(&name, ms);
     }
     Ok(())
@@ -258,6 +266,33 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `papers` ×`scale` into the index (copies under new ids) in one commit.
+fn build_at_scale(search: &Search, papers: &[Paper], scale: usize) -> anyhow::Result<()> {
+    search.lexical().clear()?;
+    let started = Instant::now();
+    let mut n = 0;
+    for copy in 0..scale {
+        for chunk in papers.chunks(2000) {
+            let mut batch = chunk.to_vec();
+            if copy > 0 {
+                for p in &mut batch {
+                    p.id = synthetic_id(n)?;
+                    n += 1;
+                }
+            }
+            search.lexical().put(&batch)?;
+        }
+    }
+    search.lexical().commit(1)?;
+    println!(
+        "×{scale} index build: {} documents in {:.1} s (load {})",
+        search.lexical().num_docs(),
+        started.elapsed().as_secs_f64(),
+        load_average()
+    );
+    Ok(())
+}
+
 /// Stores a random unit vector for every paper without one for the embedder's model.
 async fn fill_missing_vectors(store: &Store, embedder: &dyn Embedder) -> anyhow::Result<()> {
     let model = embedder.model_id();
@@ -287,9 +322,11 @@ async fn at_scale(
     queries: &[String],
 ) -> anyhow::Result<()> {
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
-    let dir = tempfile::Builder::new()
+    let temporary = tempfile::Builder::new()
         .prefix("bench-search-scale-")
         .tempdir_in(&target)?;
+    let index_dir = std::env::var_os("PAPERBOY_BENCH_SCALE_DIR")
+        .map_or_else(|| temporary.path().join("index"), std::path::PathBuf::from);
     let papers: Vec<Paper> = store
         .papers_changed_after(0, None, u32::MAX)
         .await?
@@ -298,33 +335,20 @@ async fn at_scale(
         .collect();
     let docs = papers.len() * scale;
     {
-        let search = Search::open(&dir.path().join("index"), None)?;
-        let started = Instant::now();
-        let mut n = 0;
-        for copy in 0..scale {
-            for chunk in papers.chunks(2000) {
-                let mut batch = chunk.to_vec();
-                if copy > 0 {
-                    for p in &mut batch {
-                        p.id = synthetic_id(n)?;
-                        n += 1;
-                    }
-                }
-                search.lexical().put(&batch)?;
-            }
+        let search = Search::open(&index_dir, None)?;
+        if search.lexical().num_docs() == docs as u64 {
+            println!(
+                "×{scale} index: reusing the {docs} documents in {}",
+                index_dir.display()
+            );
+        } else {
+            build_at_scale(&search, &papers, scale)?;
+            let size: u64 = std::fs::read_dir(&index_dir)?
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum();
+            println!("×{scale} index: {:.0} MB on disk", size as f64 / 1e6);
         }
-        search.lexical().commit(1)?;
-        let secs = started.elapsed().as_secs_f64();
-        let size: u64 = std::fs::read_dir(dir.path().join("index"))?
-            .filter_map(|e| e.ok()?.metadata().ok())
-            .map(|m| m.len())
-            .sum();
-        println!(
-            "×{scale} index build: {} documents in {secs:.1} s, {:.0} MB on disk (load {})",
-            search.lexical().num_docs(),
-            size as f64 / 1e6,
-            load_average()
-        );
         time_queries(
             &format!("×{scale} lexical (top 20)"),
             rounds,
@@ -335,7 +359,7 @@ async fn at_scale(
             },
         )?;
     }
-    drop(dir);
+    drop(temporary);
     let dim = 384;
     let mut random = RandomVectors(0x9E3779B97F4A7C15);
     let mut index = VectorIndex::new(dim);

@@ -10,9 +10,9 @@
 //! [`Search::search`], the path `/search` uses, with the top 10 per mode; the runner also looks
 //! 100 deep to show where a missed paper landed. `PAPERBOY_QUALITY_SHOW=1` prints every query's
 //! top 10 titles per mode (for checking judgements by reading results), `=misses` only those of
-//! queries that some mode missed. `PAPERBOY_QUALITY_SWEEP=1` adds a diagnostic table: reciprocal
-//! rank fusion recomputed here from the lexical and semantic top 100 with other constants and
-//! weights (what-if figures for `search::fuse`, not the product path).
+//! queries that some mode missed. `PAPERBOY_QUALITY_SWEEP=1` adds a diagnostic table: the hybrid
+//! candidates of each query ranked by other fusion rules and weights (reciprocal rank fusion,
+//! and `search::fuse` with other semantic weights), with a two-fold check of the weight.
 //! `PAPERBOY_QUALITY_INDEX_DIR` keeps the tantivy index there between runs (default: a temporary
 //! dir). Relative paths that do not exist in the crate directory (where cargo runs benches) are
 //! taken from the workspace root. Without the data dir it says so and exits 0; without the model
@@ -28,7 +28,7 @@ use paperboy::embed::Embedder;
 use paperboy::embed::minilm::MiniLm;
 use paperboy::embed::weights::ModelFiles;
 use paperboy::search::query::parse;
-use paperboy::search::{Mode, Search};
+use paperboy::search::{Candidate, Mode, SEMANTIC_WEIGHT, Search, fuse};
 use paperboy::store::Store;
 use serde::Deserialize;
 
@@ -72,8 +72,6 @@ struct Outcome {
     ranks: Vec<Option<usize>>,
     /// The top [`CUTOFF`] ids.
     top: Vec<String>,
-    /// The top [`DIAGNOSTIC_DEPTH`] ids.
-    deep: Vec<String>,
 }
 
 /// A path from the environment. `cargo bench` runs in the crate directory, so a relative path that
@@ -122,7 +120,6 @@ fn evaluate(search: &Search, j: &Judged, mode: Mode) -> anyhow::Result<Outcome> 
             .map(|r| deep.ids.iter().position(|id| id == r).map(|i| i + 1))
             .collect(),
         top: top.ids,
-        deep: deep.ids,
     })
 }
 
@@ -355,69 +352,149 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     if modes.len() == 3 && std::env::var_os("PAPERBOY_QUALITY_SWEEP").is_some() {
-        sweep(&set.query, &outcomes);
+        sweep(&search, &set.query)?;
     }
     Ok(())
 }
 
-/// Weighted reciprocal rank fusion of a lexical and a semantic ranking, as `search::fuse` does
-/// it (lexical first on ties), with the constant `k` and the semantic weight `w` as parameters.
-fn rrf(lexical: &[String], semantic: &[String], k: f64, w: f64) -> Vec<String> {
-    let mut score: Vec<(&str, f64, usize)> = Vec::new();
-    let mut at: HashMap<&str, usize> = HashMap::new();
-    for (ranking, weight) in [(lexical, 1.0), (semantic, w)] {
-        for (rank, id) in ranking.iter().enumerate() {
-            let i = *at.entry(id.as_str()).or_insert_with(|| {
-                score.push((id.as_str(), 0.0, score.len()));
-                score.len() - 1
-            });
-            score[i].1 += weight / (k + rank as f64 + 1.0);
-        }
-    }
-    score.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
-    score.into_iter().map(|(id, _, _)| id.to_owned()).collect()
+/// One fusion rule of the what-if table.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// Reciprocal rank fusion of the two legs' ranks with constant `k` (the product until
+    /// 29 Nov 2026, with k = 60).
+    Rrf(f32),
+    /// `search::fuse`: semantic weight `w`, cosine min-max normalised over the candidates.
+    MinMax(f32),
+    /// As `MinMax`, but both scores divided by their maximum (cosine's floor at 0).
+    MaxOnly(f32),
 }
 
-/// MRR@10 of fused rankings for a few RRF constants and semantic weights.
-fn sweep(queries: &[Judged], outcomes: &[Vec<Outcome>]) {
-    println!(
-        "\nwhat-if: RRF recomputed from the top {DIAGNOSTIC_DEPTH} of each mode (k = RRF \
-         constant, w = semantic weight; the product uses k = 60, w = 1)"
-    );
-    println!("| k | w | MRR@10 all | keyword | paraphrase | Recall@10 all |");
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: |");
-    let settings = [
-        (60.0, 1.0),
-        (30.0, 1.0),
-        (10.0, 1.0),
-        (5.0, 1.0),
-        (1.0, 1.0),
-        (60.0, 0.5),
-        (60.0, 2.0),
-        (10.0, 0.5),
-        (10.0, 2.0),
-    ];
-    for (k, w) in settings {
-        let mut rr: [Vec<f64>; 3] = Default::default();
-        let mut recall = Vec::new();
-        for (j, o) in queries.iter().zip(outcomes) {
-            let fused = rrf(&o[0].deep, &o[1].deep, k, w);
-            let top = &fused[..fused.len().min(CUTOFF)];
-            let r = top
+impl Rule {
+    fn rank(self, candidates: &[Candidate]) -> Vec<String> {
+        let mut scored: Vec<(f32, usize)> = match self {
+            Rule::MinMax(w) => return fuse(candidates, w),
+            Rule::Rrf(k) => candidates
                 .iter()
-                .position(|id| j.relevant.contains(id))
-                .map_or(0.0, |i| 1.0 / (i + 1) as f64);
-            rr[0].push(r);
-            rr[if j.kind == Kind::Keyword { 1 } else { 2 }].push(r);
-            let found = j.relevant.iter().filter(|id| top.contains(id)).count();
-            recall.push(found as f64 / j.relevant.len() as f64);
+                .enumerate()
+                .map(|(i, c)| {
+                    let part = |r: Option<usize>| r.map_or(0.0, |r| 1.0 / (k + r as f32 + 1.0));
+                    (part(c.lexical_rank) + part(c.semantic_rank), i)
+                })
+                .collect(),
+            Rule::MaxOnly(w) => {
+                let top = |f: fn(&Candidate) -> Option<f32>| {
+                    candidates.iter().filter_map(f).fold(0f32, f32::max)
+                };
+                let (cos_max, bm25_max) = (top(|c| c.cosine), top(|c| c.bm25));
+                candidates
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let part = |x: Option<f32>, max: f32| match x {
+                            Some(x) if max > 0.0 => x.max(0.0) / max,
+                            _ => 0.0,
+                        };
+                        (
+                            w * part(c.cosine, cos_max) + (1.0 - w) * part(c.bm25, bm25_max),
+                            i,
+                        )
+                    })
+                    .collect()
+            }
+        };
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored
+            .into_iter()
+            .map(|(_, i)| candidates[i].id.clone())
+            .collect()
+    }
+
+    fn name(self) -> String {
+        match self {
+            Rule::Rrf(k) => format!("RRF, k = {k}"),
+            Rule::MinMax(w) => format!("min-max, w = {w}"),
+            Rule::MaxOnly(w) => format!("max only, w = {w}"),
         }
+    }
+}
+
+/// Reciprocal rank of the first relevant paper within the cutoff, and Recall@10.
+fn judge(j: &Judged, ranked: &[String]) -> (f64, f64) {
+    let top = &ranked[..ranked.len().min(CUTOFF)];
+    let rr = top
+        .iter()
+        .position(|id| j.relevant.contains(id))
+        .map_or(0.0, |i| 1.0 / (i + 1) as f64);
+    let found = j.relevant.iter().filter(|id| top.contains(id)).count();
+    (rr, found as f64 / j.relevant.len() as f64)
+}
+
+/// What-if table: the hybrid candidates of every query (both legs' top 100 with both scores)
+/// ranked by other fusion rules and weights, then a two-fold check of the min-max weight: the
+/// weight that does best on the odd-numbered queries, judged on the even ones, and the reverse.
+fn sweep(search: &Search, queries: &[Judged]) -> anyhow::Result<()> {
+    let candidates: Vec<Vec<Candidate>> = queries
+        .iter()
+        .map(|j| search.candidates(&parse(&j.q), DIAGNOSTIC_DEPTH))
+        .collect::<anyhow::Result<_>>()?;
+    println!(
+        "\nwhat-if: the hybrid candidates (top {DIAGNOSTIC_DEPTH} of each leg) ranked by other \
+         rules; the product is min-max with w = {SEMANTIC_WEIGHT}"
+    );
+    println!("| rule | MRR@10 all | keyword | paraphrase | Recall@10 all |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    let weights = [0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
+    let mut rules: Vec<Rule> = [60.0, 10.0, 1.0].map(Rule::Rrf).to_vec();
+    rules.extend(weights.map(Rule::MinMax));
+    rules.extend(weights.map(Rule::MaxOnly));
+    let mrr_of = |rule: Rule, keep: &dyn Fn(usize) -> bool| {
+        mean(
+            queries
+                .iter()
+                .zip(&candidates)
+                .enumerate()
+                .filter(|(i, _)| keep(*i))
+                .map(|(_, (j, c))| judge(j, &rule.rank(c)).0),
+        )
+    };
+    for rule in rules {
+        let results: Vec<(Kind, (f64, f64))> = queries
+            .iter()
+            .zip(&candidates)
+            .map(|(j, c)| (j.kind, judge(j, &rule.rank(c))))
+            .collect();
+        let avg = |kind: Option<Kind>, recall: bool| {
+            mean(
+                results
+                    .iter()
+                    .filter(|(k, _)| kind.is_none_or(|want| *k == want))
+                    .map(|(_, (rr, r))| if recall { *r } else { *rr }),
+            )
+        };
         println!(
-            "| {k} | {w} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            mean(rr[0].iter().copied()),
-            mean(rr[1].iter().copied()),
-            mean(rr[2].iter().copied()),
-            mean(recall.into_iter())
+            "| {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            rule.name(),
+            avg(None, false),
+            avg(Some(Kind::Keyword), false),
+            avg(Some(Kind::Paraphrase), false),
+            avg(None, true)
         );
     }
+    for (fit, held_out) in [("odd", 1), ("even", 0)] {
+        let fit_on = move |i: usize| i % 2 != held_out;
+        let best = weights
+            .into_iter()
+            .max_by(|a, b| {
+                mrr_of(Rule::MinMax(*a), &fit_on).total_cmp(&mrr_of(Rule::MinMax(*b), &fit_on))
+            })
+            .unwrap_or(SEMANTIC_WEIGHT);
+        let judge_on = move |i: usize| i % 2 == held_out;
+        println!(
+            "two-fold: w fitted on the {fit}-numbered queries = {best}; on the others: min-max \
+             MRR@10 {:.3}, RRF k = 60 {:.3}",
+            mrr_of(Rule::MinMax(best), &judge_on),
+            mrr_of(Rule::Rrf(60.0), &judge_on)
+        );
+    }
+    Ok(())
 }

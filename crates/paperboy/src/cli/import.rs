@@ -62,7 +62,8 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Brings the search index up to date. When a server holds the index it catches up by itself.
+/// Brings the search index up to date. When a server is writing the index at that moment this
+/// gives way (a log line), and the server catches up by itself.
 async fn index_imported(config: &Config, store: &Store) {
     let result = async {
         let search = crate::search::Search::open(&config.data_dir.join("search"), None)?;

@@ -11,13 +11,14 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::columnar::Column;
-use tantivy::index::SegmentId;
+use tantivy::index::{IndexMeta, SegmentId};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, RangeQuery,
     TermQuery, TermSetQuery,
@@ -41,6 +42,8 @@ const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Field weights: a title match counts most.
 const TITLE_BOOST: f32 = 2.5;
 const AUTHORS_BOOST: f32 = 1.5;
+/// An arXiv id typed as a term puts that paper first.
+const ID_BOOST: f32 = 10.0;
 
 /// The tokenizer for titles and abstracts (tantivy's built-in English stemmer).
 pub const TEXT_TOKENIZER: &str = "en_stem";
@@ -67,10 +70,12 @@ pub struct Hit {
 pub struct LexicalIndex {
     index: Index,
     reader: IndexReader,
-    /// Opened on the first write: tantivy allows one writer per directory, and a CLI command
-    /// running beside `serve` only reads.
+    /// Opened on the first write and closed after each commit: tantivy allows one writer per
+    /// directory, so a CLI import beside `serve` can bring the index up to date in between.
     writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
+    /// The commit the reader last loaded (another process may commit after it).
+    loaded_opstamp: AtomicU64,
     /// Each segment's ids, read on first use; dropped when a commit retires the segment.
     ids: RwLock<HashMap<SegmentId, Arc<SegmentIds>>>,
 }
@@ -193,6 +198,7 @@ impl LexicalIndex {
             index,
             reader,
             writer: Mutex::new(None),
+            loaded_opstamp: AtomicU64::new(0),
             fields,
             ids: RwLock::new(HashMap::new()),
         };
@@ -202,9 +208,22 @@ impl LexicalIndex {
         Ok(lexical)
     }
 
-    /// The store `change_seq` this index has caught up to.
+    /// The store `change_seq` this index has caught up to. When another process (a CLI import
+    /// beside `serve`) committed since this reader last loaded, the reader reloads first, so
+    /// searches here see what it wrote.
     pub fn watermark(&self) -> i64 {
-        read_payload(&self.index).map_or(0, |p| p.seq)
+        let Ok(metas) = self.index.load_metas() else {
+            return 0;
+        };
+        if metas.opstamp != self.loaded_opstamp.load(Ordering::Acquire)
+            && let Err(err) = self.reload(metas.opstamp)
+        {
+            tracing::warn!(
+                error = format!("{err:#}"),
+                "reloading the search index failed"
+            );
+        }
+        payload(&metas).map_or(0, |p| p.seq)
     }
 
     /// Runs `f` with the index writer, opening it on first use.
@@ -280,7 +299,27 @@ impl LexicalIndex {
             prepared.commit().context("committing the search index")?;
             Ok(())
         })?;
+        // The writer's threads and its memory budget are held only while writing: between
+        // catch-ups a server would otherwise keep them for nothing. Merges it started finish
+        // first, so small segments do not pile up.
+        let writer = self.writer.lock().expect("index writer lock").take();
+        if let Some(writer) = writer {
+            writer
+                .wait_merging_threads()
+                .context("finishing the search index's merges")?;
+        }
+        let opstamp = self
+            .index
+            .load_metas()
+            .context("reading the index meta")?
+            .opstamp;
+        self.reload(opstamp)
+    }
+
+    /// Makes the commit `opstamp` (and anything before it) searchable here.
+    fn reload(&self, opstamp: u64) -> anyhow::Result<()> {
         self.reader.reload().context("reloading the search index")?;
+        self.loaded_opstamp.store(opstamp, Ordering::Release);
         let live: Vec<SegmentId> = self
             .reader
             .searcher()
@@ -323,18 +362,38 @@ impl LexicalIndex {
             let (docs, total) = searcher.search(&query, &(collector, Count))?;
             (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total)
         } else {
+            // Ranking and counting run apart: a top-k collector alone lets tantivy skip blocks
+            // that cannot reach the top (block-max WAND), and counting needs no scores.
             let collector = TopDocs::with_limit(limit)
                 .and_offset(offset)
                 .order_by_score();
-            searcher.search(&query, &(collector, Count))?
+            (
+                searcher.search(&query, &collector)?,
+                searcher.search(&query, &Count)?,
+            )
         };
-        let ids = self.ids_of(&searcher, addrs.iter().map(|(_, a)| *a))?;
-        let hits = addrs
+        Ok((self.hits(&searcher, addrs)?, total))
+    }
+
+    /// The best `limit` BM25 hits for a query with text, without counting the rest (the
+    /// lexical leg of a hybrid search).
+    pub fn top(&self, q: &ParsedQuery, limit: usize) -> anyhow::Result<Vec<Hit>> {
+        if q.text_is_empty() {
+            return Ok(self.search(q, 0, limit)?.0);
+        }
+        let searcher = self.reader.searcher();
+        let collector = TopDocs::with_limit(limit.max(1)).order_by_score();
+        let addrs = searcher.search(&self.build_query(q), &collector)?;
+        self.hits(&searcher, addrs)
+    }
+
+    fn hits(&self, searcher: &Searcher, addrs: Vec<(f32, DocAddress)>) -> anyhow::Result<Vec<Hit>> {
+        let ids = self.ids_of(searcher, addrs.iter().map(|(_, a)| *a))?;
+        Ok(addrs
             .into_iter()
             .zip(ids)
             .filter_map(|((score, _), id)| Some(Hit { id: id?, score }))
-            .collect();
-        Ok((hits, total))
+            .collect())
     }
 
     /// Which of `ids` pass the filters of `q` (author, category, dates).
@@ -403,6 +462,11 @@ impl LexicalIndex {
         Ok(Some(ids))
     }
 
+    /// The query for `q`. Each plain term is a `Should` term query per field (title, abstract,
+    /// authors, with their boosts) whose scores add up, as in BM25F-style multi-field ranking.
+    /// Without phrases or filters the query is one flat union of term queries, which tantivy
+    /// ranks with block-max WAND: only postings that can still reach the top k are scored
+    /// (what keeps a ×20 corpus fast).
     fn build_query(&self, q: &ParsedQuery) -> Box<dyn Query> {
         let f = self.fields;
         let mut clauses = self.filter_clauses(q);
@@ -417,31 +481,39 @@ impl LexicalIndex {
         }
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &q.terms {
-            let mut per_field: Vec<Box<dyn Query>> = [
+            for (field, boost) in [
                 (f.title, TITLE_BOOST),
                 (f.summary, 1.0),
                 (f.authors, AUTHORS_BOOST),
-            ]
-            .into_iter()
-            .filter_map(|(field, boost)| self.text_query(field, term, boost))
-            .collect();
-            if let Ok(id) = crate::domain::ArxivId::parse(term) {
-                per_field.push(Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(f.id, id.as_str()),
-                        IndexRecordOption::Basic,
-                    )),
-                    10.0,
-                )));
+            ] {
+                // A word the analyser splits ("zero-shot", "1/4-pinched") counts as its parts:
+                // a phrase query here would rule out block-max WAND for the whole query, and
+                // "quotes" still ask for the exact phrase.
+                for token in self.analyze(field, term) {
+                    let query = TermQuery::new(token, IndexRecordOption::WithFreqs);
+                    should.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(query), boost)),
+                    ));
+                }
             }
-            if !per_field.is_empty() {
+            if let Ok(id) = crate::domain::ArxivId::parse(term) {
                 should.push((
                     Occur::Should,
-                    Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.1)),
+                    Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(f.id, id.as_str()),
+                            IndexRecordOption::WithFreqs,
+                        )),
+                        ID_BOOST,
+                    )),
                 ));
             }
         }
         if !should.is_empty() {
+            if clauses.is_empty() {
+                return Box::new(BooleanQuery::new(should));
+            }
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
         } else if !q.terms.is_empty() && q.phrases.is_empty() {
             // Terms that analyse to nothing (punctuation, only over-long tokens) match nothing,
@@ -552,7 +624,10 @@ impl LexicalIndex {
 }
 
 fn read_payload(index: &Index) -> Option<Payload> {
-    let metas = index.load_metas().ok()?;
+    payload(&index.load_metas().ok()?)
+}
+
+fn payload(metas: &IndexMeta) -> Option<Payload> {
     serde_json::from_str(metas.payload.as_deref()?).ok()
 }
 

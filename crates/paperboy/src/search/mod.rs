@@ -1,5 +1,5 @@
 //! Search: the tantivy index (BM25), the vector index (sentence embeddings), and hybrid ranking
-//! by reciprocal rank fusion.
+//! by a weighted combination of their normalised scores ([`fuse`]).
 //!
 //! Both indexes are derived from the store and follow it: [`Search::catch_up`] reads papers whose
 //! `change_seq` is past the index watermark and embeds papers without a vector. `serve` runs it at
@@ -30,8 +30,9 @@ use vectors::VectorIndex;
 const INDEX_BATCH: u32 = 2000;
 /// Papers embedded per store round trip.
 const EMBED_BATCH: u32 = 64;
-/// The RRF constant, as in the original paper (Cormack et al., 2009).
-const RRF_K: f32 = 60.0;
+/// The semantic leg's weight in the hybrid score (see [`fuse`]), chosen on the judged query set
+/// (BENCHMARKS.md, "Search quality").
+pub const SEMANTIC_WEIGHT: f32 = 0.7;
 /// How deep each ranking goes before fusion.
 const FUSION_DEPTH: usize = 100;
 
@@ -322,15 +323,11 @@ impl Search {
             });
         }
         let depth = FUSION_DEPTH.max(offset + limit);
-        let semantic = self.semantic(q, depth)?;
         let ranked = if mode == Mode::Semantic {
-            semantic
+            let vector = self.embed_query(q)?;
+            self.semantic(q, &vector, depth)?
         } else {
-            let (lexical, _) = self.lexical.search(q, 0, depth)?;
-            fuse(&[
-                lexical.into_iter().map(|Hit { id, .. }| id).collect(),
-                semantic,
-            ])
+            fuse(&self.candidates(q, depth)?, SEMANTIC_WEIGHT)
         };
         Ok(Results {
             total: ranked.len(),
@@ -339,20 +336,70 @@ impl Search {
         })
     }
 
-    /// Nearest papers to the query text, honouring the query's filters.
-    fn semantic(&self, q: &ParsedQuery, depth: usize) -> anyhow::Result<Vec<String>> {
+    /// The candidates of a hybrid search: the best `depth` of each leg, each with its cosine
+    /// similarity to the query (also for papers only the lexical leg found) and its BM25 score
+    /// where the lexical leg found it. Semantic order first, then the lexical-only papers.
+    pub fn candidates(&self, q: &ParsedQuery, depth: usize) -> anyhow::Result<Vec<Candidate>> {
+        let vector = self.embed_query(q)?;
+        let semantic = self.semantic(q, &vector, depth)?;
+        let lexical = self.lexical.top(q, depth)?;
+        let mut out: Vec<Candidate> = Vec::with_capacity(semantic.len() + lexical.len());
+        let mut at: HashMap<String, usize> = HashMap::with_capacity(out.capacity());
+        for (rank, id) in semantic.into_iter().enumerate() {
+            at.insert(id.clone(), out.len());
+            out.push(Candidate {
+                id,
+                cosine: None,
+                bm25: None,
+                semantic_rank: Some(rank),
+                lexical_rank: None,
+            });
+        }
+        for (rank, Hit { id, score }) in lexical.into_iter().enumerate() {
+            let i = *at.entry(id.clone()).or_insert_with(|| {
+                out.push(Candidate {
+                    id,
+                    cosine: None,
+                    bm25: None,
+                    semantic_rank: None,
+                    lexical_rank: None,
+                });
+                out.len() - 1
+            });
+            out[i].bm25 = Some(score);
+            out[i].lexical_rank = Some(rank);
+        }
+        let vectors = self.vectors.read().expect("vectors lock");
+        for c in &mut out {
+            c.cosine = vectors.similarity(&vector, &c.id);
+        }
+        Ok(out)
+    }
+
+    fn embed_query(&self, q: &ParsedQuery) -> anyhow::Result<Vec<f32>> {
         let Some(embedder) = &self.embedder else {
             return Ok(Vec::new());
         };
-        let text = q.text();
-        let vector = embedder.embed(&[text.as_str()])?.pop().unwrap_or_default();
+        Ok(embedder
+            .embed(&[q.text().as_str()])?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// The papers nearest to `vector`, honouring the query's filters.
+    fn semantic(
+        &self,
+        q: &ParsedQuery,
+        vector: &[f32],
+        depth: usize,
+    ) -> anyhow::Result<Vec<String>> {
         // With filters, look deeper so that enough neighbours survive them.
         let k = if q.has_filters() { depth * 20 } else { depth };
         let ids: Vec<String> = self
             .vectors
             .read()
             .expect("vectors lock")
-            .nearest(&vector, k, None)
+            .nearest(vector, k, None)
             .into_iter()
             .map(|(id, _)| id)
             .collect();
@@ -439,33 +486,131 @@ pub async fn follow(search: Arc<Search>, store: Store) {
     }
 }
 
-/// Reciprocal rank fusion of several rankings (best first); ties keep first-seen order.
-pub fn fuse(rankings: &[Vec<String>]) -> Vec<String> {
-    let mut score: HashMap<&str, (f32, usize)> = HashMap::new();
-    let mut seen = 0;
-    for ranking in rankings {
-        for (rank, id) in ranking.iter().enumerate() {
-            let entry = score.entry(id.as_str()).or_insert_with(|| {
-                seen += 1;
-                (0.0, seen)
+/// One paper a hybrid search found, with what each leg knows of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub id: String,
+    /// Cosine similarity to the query; None when the paper has no vector yet.
+    pub cosine: Option<f32>,
+    /// BM25 score, when the lexical leg returned the paper.
+    pub bm25: Option<f32>,
+    /// 0-based rank in the semantic leg, when it returned the paper.
+    pub semantic_rank: Option<usize>,
+    /// 0-based rank in the lexical leg, when it returned the paper.
+    pub lexical_rank: Option<usize>,
+}
+
+/// Hybrid ranking: a convex combination of the two legs' normalised scores,
+///
+/// ```text
+/// score(d) = w · (cos(d) − cos_min) / (cos_max − cos_min) + (1 − w) · bm25(d) / bm25_max
+/// ```
+///
+/// over the union of both legs' candidates (Bruch, Gai and Ingber, "An Analysis of Fusion
+/// Functions for Hybrid Retrieval", ACM TOIS 2023, call it CC with min-max normalisation). Every
+/// candidate has an exact cosine (the vectors are in memory), so a paper only the lexical leg
+/// found is judged on its meaning too; a paper the lexical leg did not return scores 0 there,
+/// the floor of BM25. Min and max are taken over the candidates, so each leg spans 0 to 1 in
+/// every query whatever its raw scale. Ties keep candidate order (semantic order first).
+///
+/// Why not reciprocal rank fusion: RRF sees only ranks, so a paraphrase whose target only the
+/// semantic leg finds (at rank 1, say) falls below papers both legs hold at middling ranks. On
+/// the judged set RRF ranked below semantic search alone at every constant and weight tried
+/// (BENCHMARKS.md, "Search quality"); this combination, with the weight there, beats both legs.
+pub fn fuse(candidates: &[Candidate], semantic_weight: f32) -> Vec<String> {
+    let bm25_max = candidates
+        .iter()
+        .filter_map(|c| c.bm25)
+        .fold(0f32, f32::max);
+    let (cos_min, cos_max) = candidates
+        .iter()
+        .filter_map(|c| c.cosine)
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
+    let spread = cos_max - cos_min;
+    let mut scored: Vec<(f32, usize)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let semantic = c.cosine.map_or(0.0, |x| {
+                if spread > f32::EPSILON {
+                    (x - cos_min) / spread
+                } else {
+                    1.0
+                }
             });
-            entry.0 += 1.0 / (RRF_K + rank as f32 + 1.0);
-        }
-    }
-    let mut fused: Vec<(&str, (f32, usize))> = score.into_iter().collect();
-    fused.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
-    fused.into_iter().map(|(id, _)| id.to_owned()).collect()
+            let lexical = match c.bm25 {
+                Some(x) if bm25_max > 0.0 => x / bm25_max,
+                _ => 0.0,
+            };
+            (
+                semantic_weight * semantic + (1.0 - semantic_weight) * lexical,
+                i,
+            )
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored
+        .into_iter()
+        .map(|(_, i)| candidates[i].id.clone())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn candidate(id: &str, cosine: Option<f32>, bm25: Option<f32>) -> Candidate {
+        Candidate {
+            id: id.to_owned(),
+            cosine,
+            bm25,
+            semantic_rank: None,
+            lexical_rank: None,
+        }
+    }
+
     #[test]
     fn fusion_rewards_agreement() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let fused = fuse(&[s(&["a", "b", "c"]), s(&["b", "c", "d"])]);
-        assert_eq!(fused[0], "b");
-        assert_eq!(fused.len(), 4);
+        let fused = fuse(
+            &[
+                candidate("sem", Some(0.80), None),
+                candidate("both", Some(0.78), Some(9.0)),
+                candidate("lex", Some(0.30), Some(10.0)),
+            ],
+            SEMANTIC_WEIGHT,
+        );
+        assert_eq!(fused, ["both", "sem", "lex"]);
+    }
+
+    #[test]
+    fn fusion_keeps_a_strong_semantic_match_above_weak_word_matches() {
+        // A paraphrase: the lexical leg misses the target and returns papers that share words
+        // but not meaning.
+        let fused = fuse(
+            &[
+                candidate("target", Some(0.70), None),
+                candidate("near", Some(0.55), None),
+                candidate("words", Some(0.35), Some(12.0)),
+                candidate("floor", Some(0.20), Some(3.0)),
+            ],
+            SEMANTIC_WEIGHT,
+        );
+        assert_eq!(fused[0], "target");
+    }
+
+    #[test]
+    fn fusion_without_vectors_or_bm25_is_still_total() {
+        let fused = fuse(
+            &[
+                candidate("a", None, Some(2.0)),
+                candidate("b", None, None),
+                candidate("c", Some(0.5), None),
+            ],
+            SEMANTIC_WEIGHT,
+        );
+        assert_eq!(fused.len(), 3);
+        assert!(fuse(&[], SEMANTIC_WEIGHT).is_empty());
     }
 }

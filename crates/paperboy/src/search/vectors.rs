@@ -109,6 +109,23 @@ impl VectorIndex {
         )
     }
 
+    /// Cosine similarity of `query` and the row of `id`, scored as [`VectorIndex::nearest`]
+    /// scores it (both quantised), or None when `id` has no row or is hidden.
+    pub fn similarity(&self, query: &[f32], id: &str) -> Option<f32> {
+        let row = *self.rows.get(id)?;
+        if query.len() != self.dim || self.dim == 0 || self.hidden_rows.contains(&row) {
+            return None;
+        }
+        let (q, q_scale) = quantize(query);
+        let mut dot = [0i32];
+        dot_rows(
+            &q,
+            &self.data[row * self.dim..(row + 1) * self.dim],
+            &mut dot,
+        );
+        Some(dot[0] as f32 * self.scales[row] * q_scale)
+    }
+
     /// Hides or shows `id` in [`VectorIndex::nearest`] (it may get its vector later).
     pub fn set_hidden(&mut self, id: &str, hidden: bool) {
         let row = self.rows.get(id).copied();

@@ -47,8 +47,8 @@ pub struct SearchParams {
     /// Items to return, 1 to 120 (default 50). There is no paging, as on Hugging Face.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 120, example = 20)]
     limit: Option<String>,
-    /// Ranking: `hybrid` (default: BM25 and embeddings fused by reciprocal rank), `lexical`
-    /// or `semantic`. Without an embedding model every mode is lexical.
+    /// Ranking: `hybrid` (default: BM25 and embedding similarity, fused by a weighted sum of
+    /// their normalised scores), `lexical` or `semantic`. Without an embedding model every mode is lexical.
     #[param(pattern = "^(hybrid|lexical|semantic)$")]
     mode: Option<String>,
     /// Page number on `/search` (ignored by the API).

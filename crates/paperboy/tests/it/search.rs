@@ -221,6 +221,53 @@ async fn a_deleted_index_is_rebuilt_and_a_stale_one_catches_up() {
 }
 
 #[tokio::test]
+async fn an_index_another_process_brought_up_to_date_is_searched_at_once() {
+    // `serve` and a `paperboy import` beside it open the same index directory; the import
+    // catches the index up (the server holds no writer between its catch-ups), and the
+    // server's next catch-up, finding nothing left to do, still searches what the import wrote.
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&data.path().join("paperboy.db"))
+        .await
+        .unwrap();
+    ingest::import_paths(&store, &[hf_daily_fixtures()], Format::Auto, false, |p| {
+        panic!("{p}")
+    })
+    .await
+    .unwrap();
+    let dir = data.path().join("search");
+    let server = Search::open(&dir, None).unwrap();
+    server.catch_up(&store).await.unwrap();
+    let find = |s: &Search, q: &str| {
+        let q = paperboy::search::query::parse(q);
+        s.lexical()
+            .search(&q, 0, 10)
+            .unwrap()
+            .0
+            .into_iter()
+            .map(|h| h.id)
+            .collect::<Vec<_>>()
+    };
+    assert!(find(&server, "quokka").is_empty());
+    let extra = tempfile::tempdir().unwrap();
+    let file = write_jsonl(extra.path(), "2503.99997", "Quokka refrigerators");
+    ingest::import_paths(&store, &[file], Format::Auto, false, |p| panic!("{p}"))
+        .await
+        .unwrap();
+    let cli = Search::open(&dir, None).unwrap();
+    assert_eq!(cli.catch_up(&store).await.unwrap().indexed, 1);
+    drop(cli);
+    assert_eq!(server.catch_up(&store).await.unwrap().indexed, 0);
+    assert_eq!(find(&server, "quokka"), ["2503.99997"]);
+    // And the server still writes the index itself afterwards.
+    let file = write_jsonl(extra.path(), "2503.99996", "Quokka heat pumps");
+    ingest::import_paths(&store, &[file], Format::Auto, false, |p| panic!("{p}"))
+        .await
+        .unwrap();
+    assert_eq!(server.catch_up(&store).await.unwrap().indexed, 1);
+    assert_eq!(find(&server, "quokka").len(), 2);
+}
+
+#[tokio::test]
 async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
     let t =
         TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")]).await;
