@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+/// mimalloc, not glibc's malloc: glibc gives each busy thread its own arena and keeps what they
+/// free, which cost a server with 115k vectors about 100 MB (BENCHMARKS.md, serve RSS).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = paperboy::cli::Cli::parse();

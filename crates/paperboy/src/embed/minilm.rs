@@ -64,6 +64,15 @@ impl MiniLm {
             .and_then(|b| Ok(b.with_intra_threads(threads)?))
             // Spinning worker threads halve throughput when the cores are shared (measured).
             .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
+            // Every text has its own length, so ONNX Runtime's arena and its per-shape memory
+            // plans would only grow with the texts seen: plain allocations keep the server's
+            // memory flat (BENCHMARKS.md, serve RSS).
+            .and_then(|b| {
+                Ok(b.with_execution_providers([ort::ep::CPU::default()
+                    .with_arena_allocator(false)
+                    .build()])?)
+            })
+            .and_then(|b| Ok(b.with_memory_pattern(false)?))
             .and_then(|mut b| b.commit_from_file(&files.model))
             .map_err(|e| anyhow!("{e}"))
             .with_context(|| format!("loading {}", files.model.display()))?;

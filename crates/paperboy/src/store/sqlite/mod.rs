@@ -36,6 +36,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 /// How many reader connections to keep. Reads are short; a few cover two cores.
 const READERS: u32 = 4;
+/// SQLite's page cache per connection, in KiB (negative, as the pragma takes it). The writer's
+/// is large for imports; each reader's is small, since the OS caches the file for all of them
+/// and every reader's cache lives as long as the server (32 MiB each cost a server about
+/// 100 MB of memory after loading the vectors; BENCHMARKS.md, serve RSS).
+const WRITER_CACHE_KIB: &str = "-32000";
+const READER_CACHE_KIB: &str = "-4000";
 
 /// The SQLite store. Cheap to clone: both pools are shared handles.
 #[derive(Clone, Debug)]
@@ -57,7 +63,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-32000");
+            .pragma("cache_size", WRITER_CACHE_KIB);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -72,7 +78,11 @@ impl SqliteStore {
         })?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
-            .connect_with(options.read_only(true))
+            .connect_with(
+                options
+                    .read_only(true)
+                    .pragma("cache_size", READER_CACHE_KIB),
+            )
             .await
             .with_context(|| format!("opening database {} for reading", path.display()))?;
         Ok(SqliteStore { reader, writer })
