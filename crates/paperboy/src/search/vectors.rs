@@ -4,7 +4,8 @@
 //! with its own scale (`max |x| / 127`): a quarter of f32's memory and bandwidth, which is what an
 //! exact scan is bound by. The query is quantised the same way and the dot product is computed in
 //! i32, with AVX2 where the CPU has it (chosen at run time through `pulp`, which keeps this code
-//! free of `unsafe`). The best `k` are kept in a bounded heap as the scan goes. Papers an admin hid
+//! free of `unsafe`). The best `k` are kept in a bounded heap as the scan goes; a large index is
+//! scanned in parts on scoped threads, one per core, and their best `k` merged. Papers an admin hid
 //! are never returned. BENCHMARKS.md compares this scan with HNSW.
 
 use std::cmp::{Ordering, Reverse};
@@ -12,6 +13,10 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// Rows scored per kernel call.
 const BLOCK_ROWS: usize = 512;
+/// From this many rows on, a scan is split across threads (one per core, at most
+/// [`MAX_SCAN_THREADS`]): below it a thread's start costs more than it saves.
+const PARALLEL_ROWS: usize = 32_768;
+const MAX_SCAN_THREADS: usize = 4;
 
 /// Embeddings of one model, one row per paper.
 #[derive(Debug, Default)]
@@ -150,13 +155,56 @@ impl VectorIndex {
         }
         let (q, q_scale) = quantize(query);
         let skip = exclude.and_then(|id| self.rows.get(id)).copied();
+        let rows = self.len();
+        let parts = if rows >= PARALLEL_ROWS {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_SCAN_THREADS))
+        } else {
+            1
+        };
+        // Whole blocks per part, so each part's kernel calls are the same as one scan's.
+        let per_part = rows.div_ceil(parts).div_ceil(BLOCK_ROWS) * BLOCK_ROWS;
+        let mut best: Vec<Scored> = if parts == 1 {
+            self.scan(&q, q_scale, k, skip, 0..rows)
+        } else {
+            std::thread::scope(|scope| {
+                let scans: Vec<_> = (0..parts)
+                    .map(|p| {
+                        let range = (p * per_part).min(rows)..((p + 1) * per_part).min(rows);
+                        let q = &q;
+                        scope.spawn(move || self.scan(q, q_scale, k, skip, range))
+                    })
+                    .collect();
+                scans
+                    .into_iter()
+                    .flat_map(|scan| scan.join().unwrap_or_default())
+                    .collect()
+            })
+        };
+        best.sort_unstable_by(|a, b| b.cmp(a));
+        best.truncate(k);
+        best.into_iter()
+            .filter(|s| s.0.is_finite())
+            .map(|Scored(score, row)| (self.ids[row].clone(), score))
+            .collect()
+    }
+
+    /// The best `k` of `rows` (unordered), skipping `skip` and hidden rows.
+    fn scan(
+        &self,
+        q: &[i8],
+        q_scale: f32,
+        k: usize,
+        skip: Option<usize>,
+        rows: std::ops::Range<usize>,
+    ) -> Vec<Scored> {
         // A min-heap of the best k so far: its top is the one to beat.
         let mut best: BinaryHeap<Reverse<Scored>> = BinaryHeap::with_capacity(k + 1);
         let mut dots = vec![0i32; BLOCK_ROWS];
-        for (block, rows) in self.data.chunks(BLOCK_ROWS * self.dim).enumerate() {
-            let dots = &mut dots[..rows.len() / self.dim];
-            dot_rows(&q, rows, dots);
-            let first = block * BLOCK_ROWS;
+        let data = &self.data[rows.start * self.dim..rows.end * self.dim];
+        for (block, chunk) in data.chunks(BLOCK_ROWS * self.dim).enumerate() {
+            let dots = &mut dots[..chunk.len() / self.dim];
+            dot_rows(q, chunk, dots);
+            let first = rows.start + block * BLOCK_ROWS;
             for (i, &dot) in dots.iter().enumerate() {
                 let row = first + i;
                 let scored = Scored(dot as f32 * self.scales[row] * q_scale, row);
@@ -170,12 +218,7 @@ impl VectorIndex {
                 best.push(Reverse(scored));
             }
         }
-        let mut best: Vec<Scored> = best.into_iter().map(|Reverse(s)| s).collect();
-        best.sort_unstable_by(|a, b| b.cmp(a));
-        best.into_iter()
-            .filter(|s| s.0.is_finite())
-            .map(|Scored(score, row)| (self.ids[row].clone(), score))
-            .collect()
+        best.into_iter().map(|Reverse(s)| s).collect()
     }
 }
 
@@ -406,6 +449,40 @@ mod tests {
         assert_eq!(got.len(), 3);
         assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
         assert!(got.iter().all(|h| h.0 != "p0"));
+    }
+
+    #[test]
+    fn a_scan_split_across_threads_finds_what_one_scan_finds() {
+        let dim = 32;
+        let mut rng = 0x2545F4914F6CDD1Du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let mut index = VectorIndex::new(dim);
+        let rows = PARALLEL_ROWS + 3 * BLOCK_ROWS + 7;
+        for i in 0..rows {
+            let v: Vec<f32> = (0..dim).map(|_| next()).collect();
+            index.upsert(&format!("p{i}"), &unit(&v));
+        }
+        index.set_hidden(&format!("p{}", rows - 1), true);
+        let query = unit(&(0..dim).map(|_| next()).collect::<Vec<_>>());
+        let exclude = format!("p{}", rows / 2);
+        let got = index.nearest(&query, 50, Some(&exclude));
+        let (q, q_scale) = quantize(&query);
+        let mut one = index.scan(&q, q_scale, 50, index.rows.get(&exclude).copied(), 0..rows);
+        one.sort_unstable_by(|a, b| b.cmp(a));
+        let want: Vec<(String, f32)> = one
+            .into_iter()
+            .map(|Scored(score, row)| (index.ids[row].clone(), score))
+            .collect();
+        assert_eq!(got, want);
+        for (id, score) in &got {
+            assert_eq!(index.similarity(&query, id), Some(*score));
+        }
+        assert_eq!(index.similarity(&query, &format!("p{}", rows - 1)), None);
     }
 
     #[test]
