@@ -298,11 +298,13 @@ async fn fill_missing_vectors(store: &Store, embedder: &dyn Embedder) -> anyhow:
     let model = embedder.model_id();
     let mut random = RandomVectors(0xD1B54A32D192ED03);
     let mut filled = 0;
+    let mut after = 0;
     loop {
-        let batch = store.papers_to_embed(model, 2000).await?;
-        if batch.is_empty() {
+        let batch = store.papers_to_embed(model, after, 2000).await?;
+        let Some(last) = batch.last().map(|p| p.position) else {
             break;
-        }
+        };
+        after = last;
         let items: Vec<(String, i64, Vec<f32>)> = batch
             .into_iter()
             .map(|p| (p.paper_id, p.change_seq, random.next(embedder.dim())))

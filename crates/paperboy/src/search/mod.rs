@@ -252,7 +252,8 @@ impl Search {
     }
 
     /// Embeds every paper that has no vector for the model (or an outdated one), `EMBED_BATCH`
-    /// at a time; each batch is stored before the next starts, so a killed run resumes.
+    /// at a time, in one pass over the papers; each batch is stored before the next starts, so a
+    /// killed run resumes. A paper that changes behind the pass is embedded by the next call.
     /// `progress` gets (done, remaining at start). Returns the number embedded.
     pub async fn embed_missing(
         &self,
@@ -269,11 +270,11 @@ impl Search {
         loop {
             let batch = match prefetch.take() {
                 Some(h) => h.await??,
-                None => store.papers_to_embed(&model, EMBED_BATCH).await?,
+                None => store.papers_to_embed(&model, 0, EMBED_BATCH).await?,
             };
-            if batch.is_empty() {
+            let Some(after) = batch.last().map(|p| p.position) else {
                 break;
-            }
+            };
             let e = embedder.clone();
             let texts: Vec<String> = batch
                 .iter()
@@ -294,7 +295,7 @@ impl Search {
             progress(done, remaining);
             let (s, m) = (store.clone(), model.clone());
             prefetch = Some(tokio::spawn(async move {
-                s.papers_to_embed(&m, EMBED_BATCH).await
+                s.papers_to_embed(&m, after, EMBED_BATCH).await
             }));
         }
         self.load_vectors(store).await?;

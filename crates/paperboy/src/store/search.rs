@@ -7,6 +7,8 @@ use crate::domain::{ArxivId, Paper};
 /// A paper that has no vector yet for a model (or changed since it got one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmbedInput {
+    /// The paper's place in the order papers are embedded in: the next page starts after it.
+    pub position: i64,
     pub paper_id: String,
     pub title: String,
     pub summary: String,
@@ -72,10 +74,17 @@ impl Store {
         }
     }
 
-    /// Up to `limit` papers with no vector for `model` (or an outdated one), oldest rows first.
-    pub async fn papers_to_embed(&self, model: &str, limit: u32) -> Result<Vec<EmbedInput>> {
+    /// Up to `limit` papers with no vector for `model` (or an outdated one), oldest rows first,
+    /// starting after `after` (an [`EmbedInput::position`]; 0 for the start). Paging by
+    /// position keeps a long backfill from rereading the papers it has already embedded.
+    pub async fn papers_to_embed(
+        &self,
+        model: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<EmbedInput>> {
         match self {
-            Store::Sqlite(s) => s.papers_to_embed(model, limit).await,
+            Store::Sqlite(s) => s.papers_to_embed(model, after, limit).await,
         }
     }
 

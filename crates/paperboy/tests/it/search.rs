@@ -268,6 +268,57 @@ async fn an_index_another_process_brought_up_to_date_is_searched_at_once() {
 }
 
 #[tokio::test]
+async fn an_interrupted_embedding_backfill_resumes_where_it_stopped() {
+    let t =
+        TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")]).await;
+    let store = &t.app.store;
+    let embedder = t.app.search.embedder().cloned().unwrap();
+    let model = embedder.model_id().to_owned();
+    let total = store.count_papers_to_embed(&model).await.unwrap();
+    assert!(total > 30, "{total}");
+    // A run that stored its first two pages of 10 and was then killed.
+    let mut after = 0;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let page = store.papers_to_embed(&model, after, 10).await.unwrap();
+        assert_eq!(page.len(), 10);
+        after = page.last().unwrap().position;
+        let texts: Vec<String> = page
+            .iter()
+            .map(|p| paperboy::embed::paper_text(&p.title, &p.summary))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let vectors = embedder.embed(&refs).unwrap();
+        let items: Vec<(String, i64, Vec<f32>)> = page
+            .iter()
+            .zip(vectors)
+            .map(|(p, v)| (p.paper_id.clone(), p.change_seq, v))
+            .collect();
+        store.put_vectors(&model, &items).await.unwrap();
+        seen.extend(page.into_iter().map(|p| p.paper_id));
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 20, "pages never repeat a paper");
+    assert_eq!(
+        store.count_papers_to_embed(&model).await.unwrap(),
+        total - 20
+    );
+    // The next run embeds only the rest, with progress counting up to it.
+    let mut last_progress = (0, 0);
+    let done = t
+        .app
+        .search
+        .embed_missing(store, |done, remaining| last_progress = (done, remaining))
+        .await
+        .unwrap();
+    assert_eq!(done, (total - 20) as u64);
+    assert_eq!(last_progress, (done, done));
+    assert_eq!(store.count_papers_to_embed(&model).await.unwrap(), 0);
+    assert_eq!(t.app.search.vector_stats().0, total as usize);
+}
+
+#[tokio::test]
 async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
     let t =
         TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")]).await;

@@ -13,7 +13,7 @@ use crate::store::search::{
 
 /// Papers that need a vector for model `?1`: none yet, or the paper changed since.
 const TO_EMBED: &str = "FROM paper p LEFT JOIN paper_vector v ON v.paper_id = p.paper_id AND v.model = ?1 \
-     WHERE v.paper_id IS NULL OR v.paper_seq < p.change_seq";
+     WHERE (v.paper_id IS NULL OR v.paper_seq < p.change_seq)";
 
 impl SqliteStore {
     pub async fn paper_change_seq(&self) -> Result<i64> {
@@ -98,19 +98,27 @@ impl SqliteStore {
             .collect()
     }
 
-    pub async fn papers_to_embed(&self, model: &str, limit: u32) -> Result<Vec<EmbedInput>> {
+    pub async fn papers_to_embed(
+        &self,
+        model: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<EmbedInput>> {
         let sql = format!(
-            "SELECT p.paper_id, p.title, p.summary, p.change_seq {TO_EMBED} ORDER BY p.rowid LIMIT ?2"
+            "SELECT p.rowid, p.paper_id, p.title, p.summary, p.change_seq {TO_EMBED} \
+             AND p.rowid > ?3 ORDER BY p.rowid LIMIT ?2"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(model)
             .bind(i64::from(limit))
+            .bind(after)
             .fetch_all(&self.reader)
             .await
             .context("reading papers to embed")?;
         rows.iter()
             .map(|r| {
                 Ok(EmbedInput {
+                    position: r.try_get("rowid").context("rowid")?,
                     paper_id: r.try_get("paper_id").context("paper_id")?,
                     title: r.try_get("title").context("title")?,
                     summary: r.try_get("summary").context("summary")?,
