@@ -28,7 +28,9 @@ use paperboy::embed::Embedder;
 use paperboy::embed::minilm::MiniLm;
 use paperboy::embed::weights::ModelFiles;
 use paperboy::search::query::parse;
-use paperboy::search::{Candidate, Mode, SEMANTIC_WEIGHT, Search, fuse};
+use paperboy::search::{
+    COVERAGE_POWER, Candidate, Candidates, Mode, SEMANTIC_WEIGHT, Search, fuse_with,
+};
 use paperboy::store::Store;
 use serde::Deserialize;
 
@@ -363,16 +365,24 @@ enum Rule {
     /// Reciprocal rank fusion of the two legs' ranks with constant `k` (the product until
     /// 29 Nov 2026, with k = 60).
     Rrf(f32),
-    /// `search::fuse`: semantic weight `w`, cosine min-max normalised over the candidates.
+    /// The plain convex combination: semantic weight `w`, lexical `1 − w`, cosine min-max
+    /// normalised over the candidates, BM25 divided by its maximum.
     MinMax(f32),
     /// As `MinMax`, but both scores divided by their maximum (cosine's floor at 0).
     MaxOnly(f32),
+    /// As `MinMax`, with the lexical weight scaled by the best lexical match's coverage of the
+    /// query raised to a power: `search::fuse` with the product's power and weight.
+    Covered(f32, f32),
 }
 
 impl Rule {
-    fn rank(self, candidates: &[Candidate]) -> Vec<String> {
+    fn rank(self, found: &Candidates) -> Vec<String> {
+        let candidates = &found.items;
         let mut scored: Vec<(f32, usize)> = match self {
-            Rule::MinMax(w) => return fuse(candidates, w),
+            Rule::MinMax(w) => return fuse_with(found, w, 1.0 - w),
+            Rule::Covered(w, power) => {
+                return fuse_with(found, w, (1.0 - w) * found.lexical_coverage.powf(power));
+            }
             Rule::Rrf(k) => candidates
                 .iter()
                 .enumerate()
@@ -414,6 +424,7 @@ impl Rule {
             Rule::Rrf(k) => format!("RRF, k = {k}"),
             Rule::MinMax(w) => format!("min-max, w = {w}"),
             Rule::MaxOnly(w) => format!("max only, w = {w}"),
+            Rule::Covered(w, p) => format!("min-max × coverage^{p}, w = {w}"),
         }
     }
 }
@@ -433,13 +444,13 @@ fn judge(j: &Judged, ranked: &[String]) -> (f64, f64) {
 /// ranked by other fusion rules and weights, then a two-fold check of the min-max weight: the
 /// weight that does best on the odd-numbered queries, judged on the even ones, and the reverse.
 fn sweep(search: &Search, queries: &[Judged]) -> anyhow::Result<()> {
-    let candidates: Vec<Vec<Candidate>> = queries
+    let candidates: Vec<Candidates> = queries
         .iter()
         .map(|j| search.candidates(&parse(&j.q), DIAGNOSTIC_DEPTH))
         .collect::<anyhow::Result<_>>()?;
     println!(
         "\nwhat-if: the hybrid candidates (top {DIAGNOSTIC_DEPTH} of each leg) ranked by other \
-         rules; the product is min-max with w = {SEMANTIC_WEIGHT}"
+         rules; the product is min-max × coverage^{COVERAGE_POWER}, w = {SEMANTIC_WEIGHT}"
     );
     println!("| rule | MRR@10 all | keyword | paraphrase | Recall@10 all |");
     println!("| --- | ---: | ---: | ---: | ---: |");
@@ -447,6 +458,24 @@ fn sweep(search: &Search, queries: &[Judged]) -> anyhow::Result<()> {
     let mut rules: Vec<Rule> = [60.0, 10.0, 1.0].map(Rule::Rrf).to_vec();
     rules.extend(weights.map(Rule::MinMax));
     rules.extend(weights.map(Rule::MaxOnly));
+    for power in [1.0, 2.0, 4.0] {
+        rules.extend([0.5, 0.6, 0.7, 0.8].map(|w| Rule::Covered(w, power)));
+    }
+    for kind in [Kind::Keyword, Kind::Paraphrase] {
+        let mut c: Vec<f32> = queries
+            .iter()
+            .zip(&candidates)
+            .filter(|(j, _)| j.kind == kind)
+            .map(|(_, c)| c.lexical_coverage)
+            .collect();
+        c.sort_by(f32::total_cmp);
+        println!(
+            "coverage of the best lexical match, {kind:?}: min {:.2}, median {:.2}, max {:.2}",
+            c[0],
+            c[c.len() / 2],
+            c[c.len() - 1]
+        );
+    }
     let mrr_of = |rule: Rule, keep: &dyn Fn(usize) -> bool| {
         mean(
             queries
@@ -480,19 +509,18 @@ fn sweep(search: &Search, queries: &[Judged]) -> anyhow::Result<()> {
             avg(None, true)
         );
     }
+    let product = |w: f32| Rule::Covered(w, COVERAGE_POWER as f32);
     for (fit, held_out) in [("odd", 1), ("even", 0)] {
         let fit_on = move |i: usize| i % 2 != held_out;
         let best = weights
             .into_iter()
-            .max_by(|a, b| {
-                mrr_of(Rule::MinMax(*a), &fit_on).total_cmp(&mrr_of(Rule::MinMax(*b), &fit_on))
-            })
+            .max_by(|a, b| mrr_of(product(*a), &fit_on).total_cmp(&mrr_of(product(*b), &fit_on)))
             .unwrap_or(SEMANTIC_WEIGHT);
         let judge_on = move |i: usize| i % 2 == held_out;
         println!(
-            "two-fold: w fitted on the {fit}-numbered queries = {best}; on the others: min-max \
-             MRR@10 {:.3}, RRF k = 60 {:.3}",
-            mrr_of(Rule::MinMax(best), &judge_on),
+            "two-fold: w fitted on the {fit}-numbered queries = {best}; on the others: the \
+             product's rule MRR@10 {:.3}, RRF k = 60 {:.3}",
+            mrr_of(product(best), &judge_on),
             mrr_of(Rule::Rrf(60.0), &judge_on)
         );
     }

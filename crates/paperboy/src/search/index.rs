@@ -28,8 +28,8 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 use tantivy::{
-    DateTime, DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher,
-    SegmentReader, TantivyDocument, Term,
+    DateTime, DocAddress, DocSet as _, Index, IndexReader, IndexWriter, Order, ReloadPolicy,
+    Searcher, SegmentReader, TantivyDocument, Term,
 };
 
 use super::query::ParsedQuery;
@@ -603,6 +603,55 @@ impl LexicalIndex {
             terms.push(Term::from_field_text(field, &stream.token().text));
         }
         terms
+    }
+
+    /// How much of the query's text the paper `id` contains, from 0 to 1: the share of the
+    /// query's distinct words, each weighted by its inverse document frequency in abstracts,
+    /// that occur in the paper's title, abstract or authors. 0 when the paper is not indexed.
+    pub fn coverage(&self, q: &ParsedQuery, id: &str) -> anyhow::Result<f32> {
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let found = searcher.search(
+            &TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic),
+            &TopDocs::with_limit(1).order_by_score(),
+        )?;
+        let Some(&(_, addr)) = found.first() else {
+            return Ok(0.0);
+        };
+        let segment = searcher.segment_reader(addr.segment_ord);
+        let contains = |term: &Term| -> anyhow::Result<bool> {
+            let postings = segment
+                .inverted_index(term.field())?
+                .read_postings(term, IndexRecordOption::Basic)?;
+            Ok(postings.is_some_and(|mut p| p.seek(addr.doc_id) == addr.doc_id))
+        };
+        let docs = searcher.num_docs() as f32;
+        let mut words: Vec<String> = self
+            .tokens(&q.text())
+            .into_iter()
+            .map(|(_, _, t)| t)
+            .collect();
+        words.sort();
+        words.dedup();
+        let (mut have, mut all) = (0f32, 0f32);
+        for word in &words {
+            let in_summary = Term::from_field_text(f.summary, word);
+            let df = searcher.doc_freq(&in_summary)? as f32;
+            let idf = (1.0 + (docs - df + 0.5) / (df + 0.5)).ln();
+            all += idf;
+            let mut found =
+                contains(&in_summary)? || contains(&Term::from_field_text(f.title, word))?;
+            if !found {
+                found = self
+                    .analyze(f.authors, word)
+                    .iter()
+                    .try_fold(false, |any, t| Ok::<_, anyhow::Error>(any || contains(t)?))?;
+            }
+            if found {
+                have += idf;
+            }
+        }
+        Ok(if all > 0.0 { have / all } else { 0.0 })
     }
 
     /// The stemmed, lower-cased tokens of `text`, as the title and abstract are indexed, with

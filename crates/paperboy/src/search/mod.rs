@@ -32,7 +32,9 @@ const INDEX_BATCH: u32 = 2000;
 const EMBED_BATCH: u32 = 64;
 /// The semantic leg's weight in the hybrid score (see [`fuse`]), chosen on the judged query set
 /// (BENCHMARKS.md, "Search quality").
-pub const SEMANTIC_WEIGHT: f32 = 0.7;
+pub const SEMANTIC_WEIGHT: f32 = 0.6;
+/// The power of the lexical coverage that scales the lexical leg's weight (see [`fuse`]).
+pub const COVERAGE_POWER: i32 = 2;
 /// How deep each ranking goes before fusion.
 const FUSION_DEPTH: usize = 100;
 
@@ -328,7 +330,7 @@ impl Search {
             let vector = self.embed_query(q)?;
             self.semantic(q, &vector, depth)?
         } else {
-            fuse(&self.candidates(q, depth)?, SEMANTIC_WEIGHT)
+            fuse(&self.candidates(q, depth)?)
         };
         Ok(Results {
             total: ranked.len(),
@@ -340,10 +342,11 @@ impl Search {
     /// The candidates of a hybrid search: the best `depth` of each leg, each with its cosine
     /// similarity to the query (also for papers only the lexical leg found) and its BM25 score
     /// where the lexical leg found it. Semantic order first, then the lexical-only papers.
-    pub fn candidates(&self, q: &ParsedQuery, depth: usize) -> anyhow::Result<Vec<Candidate>> {
+    pub fn candidates(&self, q: &ParsedQuery, depth: usize) -> anyhow::Result<Candidates> {
         let vector = self.embed_query(q)?;
         let semantic = self.semantic(q, &vector, depth)?;
         let lexical = self.lexical.top(q, depth)?;
+        let lexical_best = lexical.first().map(|h| h.id.clone());
         let mut out: Vec<Candidate> = Vec::with_capacity(semantic.len() + lexical.len());
         let mut at: HashMap<String, usize> = HashMap::with_capacity(out.capacity());
         for (rank, id) in semantic.into_iter().enumerate() {
@@ -370,11 +373,18 @@ impl Search {
             out[i].bm25 = Some(score);
             out[i].lexical_rank = Some(rank);
         }
+        let lexical_coverage = match lexical_best {
+            Some(id) => self.lexical.coverage(q, &id)?,
+            None => 0.0,
+        };
         let vectors = self.vectors.read().expect("vectors lock");
         for c in &mut out {
             c.cosine = vectors.similarity(&vector, &c.id);
         }
-        Ok(out)
+        Ok(Candidates {
+            items: out,
+            lexical_coverage,
+        })
     }
 
     fn embed_query(&self, q: &ParsedQuery) -> anyhow::Result<Vec<f32>> {
@@ -487,6 +497,14 @@ pub async fn follow(search: Arc<Search>, store: Store) {
     }
 }
 
+/// What a hybrid search found: both legs' papers, and how much of the query the best lexical
+/// match contains ([`index::LexicalIndex::coverage`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Candidates {
+    pub items: Vec<Candidate>,
+    pub lexical_coverage: f32,
+}
+
 /// One paper a hybrid search found, with what each leg knows of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -501,24 +519,39 @@ pub struct Candidate {
     pub lexical_rank: Option<usize>,
 }
 
-/// Hybrid ranking: a convex combination of the two legs' normalised scores,
+/// Hybrid ranking: a weighted sum of the two legs' normalised scores over the union of both
+/// legs' candidates,
 ///
 /// ```text
-/// score(d) = w · (cos(d) − cos_min) / (cos_max − cos_min) + (1 − w) · bm25(d) / bm25_max
+/// score(d) = w · (cos(d) − cos_min) / (cos_max − cos_min)
+///          + (1 − w) · c² · bm25(d) / bm25_max
 /// ```
 ///
-/// over the union of both legs' candidates (Bruch, Gai and Ingber, "An Analysis of Fusion
-/// Functions for Hybrid Retrieval", ACM TOIS 2023, call it CC with min-max normalisation). Every
-/// candidate has an exact cosine (the vectors are in memory), so a paper only the lexical leg
-/// found is judged on its meaning too; a paper the lexical leg did not return scores 0 there,
-/// the floor of BM25. Min and max are taken over the candidates, so each leg spans 0 to 1 in
-/// every query whatever its raw scale. Ties keep candidate order (semantic order first).
+/// where `w` is [`SEMANTIC_WEIGHT`] and `c` is how much of the query the best lexical match
+/// contains (its IDF-weighted share of the query's words, [`Candidates::lexical_coverage`]).
+/// This is the convex combination of min-max normalised scores that Bruch, Gai and Ingber
+/// ("An Analysis of Fusion Functions for Hybrid Retrieval", ACM TOIS 2023) found better than
+/// rank fusion, with the lexical leg's say scaled by its own evidence: a keyword query's best
+/// match holds all of its words (c ≈ 1, BM25 sorts the papers that name the terms), while a
+/// question in the reader's own words shares only common words with any paper (c ≈ 0.3, BM25
+/// is then noise and similarity decides). Every candidate has an exact cosine (the vectors
+/// are in memory), so a paper only the lexical leg found is judged on its meaning too; a paper
+/// the lexical leg did not return scores 0 there. Ties keep candidate order (semantic first).
 ///
-/// Why not reciprocal rank fusion: RRF sees only ranks, so a paraphrase whose target only the
-/// semantic leg finds (at rank 1, say) falls below papers both legs hold at middling ranks. On
-/// the judged set RRF ranked below semantic search alone at every constant and weight tried
-/// (BENCHMARKS.md, "Search quality"); this combination, with the weight there, beats both legs.
-pub fn fuse(candidates: &[Candidate], semantic_weight: f32) -> Vec<String> {
+/// Why not reciprocal rank fusion, the usual default: it sees only ranks, so a paraphrase's
+/// target that only the semantic leg finds falls below papers both legs hold at middling
+/// ranks. On the judged set RRF and the plain combination (without `c`) both ranked below
+/// semantic search alone at every constant and weight tried, and this rule above both legs at
+/// every weight from 0.5 to 0.8 (BENCHMARKS.md, "Search quality").
+pub fn fuse(found: &Candidates) -> Vec<String> {
+    let lexical_weight = (1.0 - SEMANTIC_WEIGHT) * found.lexical_coverage.powi(COVERAGE_POWER);
+    fuse_with(found, SEMANTIC_WEIGHT, lexical_weight)
+}
+
+/// [`fuse`] with both weights given: `semantic_weight` times the normalised cosine plus
+/// `lexical_weight` times the normalised BM25.
+pub fn fuse_with(found: &Candidates, semantic_weight: f32, lexical_weight: f32) -> Vec<String> {
+    let candidates = &found.items;
     let bm25_max = candidates
         .iter()
         .filter_map(|c| c.bm25)
@@ -545,10 +578,7 @@ pub fn fuse(candidates: &[Candidate], semantic_weight: f32) -> Vec<String> {
                 Some(x) if bm25_max > 0.0 => x / bm25_max,
                 _ => 0.0,
             };
-            (
-                semantic_weight * semantic + (1.0 - semantic_weight) * lexical,
-                i,
-            )
+            (semantic_weight * semantic + lexical_weight * lexical, i)
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -572,46 +602,65 @@ mod tests {
         }
     }
 
+    fn found(items: Vec<Candidate>, lexical_coverage: f32) -> Candidates {
+        Candidates {
+            items,
+            lexical_coverage,
+        }
+    }
+
     #[test]
     fn fusion_rewards_agreement() {
-        let fused = fuse(
-            &[
+        let fused = fuse(&found(
+            vec![
                 candidate("sem", Some(0.80), None),
                 candidate("both", Some(0.78), Some(9.0)),
                 candidate("lex", Some(0.30), Some(10.0)),
             ],
-            SEMANTIC_WEIGHT,
-        );
+            1.0,
+        ));
         assert_eq!(fused, ["both", "sem", "lex"]);
     }
 
     #[test]
+    fn a_keyword_match_of_the_whole_query_outranks_a_slightly_closer_meaning() {
+        let items = vec![
+            candidate("close", Some(0.62), None),
+            candidate("named", Some(0.58), Some(14.0)),
+            candidate("far", Some(0.20), Some(2.0)),
+        ];
+        assert_eq!(fuse(&found(items.clone(), 1.0))[0], "named");
+        // When the best lexical match holds little of the query, similarity decides.
+        assert_eq!(fuse(&found(items, 0.3))[0], "close");
+    }
+
+    #[test]
     fn fusion_keeps_a_strong_semantic_match_above_weak_word_matches() {
-        // A paraphrase: the lexical leg misses the target and returns papers that share words
-        // but not meaning.
-        let fused = fuse(
-            &[
+        // A paraphrase: the lexical leg misses the target and returns papers that share only
+        // common words with the query.
+        let fused = fuse(&found(
+            vec![
                 candidate("target", Some(0.70), None),
                 candidate("near", Some(0.55), None),
-                candidate("words", Some(0.35), Some(12.0)),
+                candidate("words", Some(0.60), Some(12.0)),
                 candidate("floor", Some(0.20), Some(3.0)),
             ],
-            SEMANTIC_WEIGHT,
-        );
+            0.3,
+        ));
         assert_eq!(fused[0], "target");
     }
 
     #[test]
     fn fusion_without_vectors_or_bm25_is_still_total() {
-        let fused = fuse(
-            &[
+        let fused = fuse(&found(
+            vec![
                 candidate("a", None, Some(2.0)),
                 candidate("b", None, None),
                 candidate("c", Some(0.5), None),
             ],
-            SEMANTIC_WEIGHT,
-        );
+            1.0,
+        ));
         assert_eq!(fused.len(), 3);
-        assert!(fuse(&[], SEMANTIC_WEIGHT).is_empty());
+        assert!(fuse(&Candidates::default()).is_empty());
     }
 }
