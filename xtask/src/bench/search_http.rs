@@ -267,8 +267,11 @@ fn memory(pid: u32) -> Result<String> {
             )
     };
     Ok(format!(
-        "VmRSS {}, VmHWM {}",
+        "VmRSS {} (anonymous {}, file-backed {}: the index's mmapped pages and the libraries), \
+         VmHWM {}",
         field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:"),
         field("VmHWM:")
     ))
 }

@@ -30,6 +30,9 @@ use vectors::VectorIndex;
 const INDEX_BATCH: u32 = 2000;
 /// Papers embedded per store round trip.
 const EMBED_BATCH: u32 = 64;
+/// Vectors read from the store per round trip at start-up (each batch is 1.5 KB a vector in
+/// f32 before it is quantised, so small batches keep the start-up peak low).
+const VECTOR_BATCH: u32 = 2_000;
 /// The semantic leg's weight in the hybrid score (see [`fuse`]), chosen on the judged query set
 /// (BENCHMARKS.md, "Search quality").
 pub const SEMANTIC_WEIGHT: f32 = 0.6;
@@ -229,7 +232,7 @@ impl Search {
         loop {
             let mark = self.vector_mark.load(Ordering::Acquire);
             let batch = store
-                .vectors_after(embedder.model_id(), mark, 10_000)
+                .vectors_after(embedder.model_id(), mark, VECTOR_BATCH)
                 .await?;
             let Some(last) = batch.last().map(|v| v.vector_id) else {
                 break;

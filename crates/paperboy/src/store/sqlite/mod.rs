@@ -37,11 +37,13 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// How many reader connections to keep. Reads are short; a few cover two cores.
 const READERS: u32 = 4;
 /// SQLite's page cache per connection, in KiB (negative, as the pragma takes it). The writer's
-/// is large for imports; each reader's is small, since the OS caches the file for all of them
-/// and every reader's cache lives as long as the server (32 MiB each cost a server about
-/// 100 MB of memory after loading the vectors; BENCHMARKS.md, serve RSS).
+/// is large for imports; each reader's is half that: every reader's cache lives as long as the
+/// server, and 32 MiB each cost a server about 100 MB of memory after loading the vectors,
+/// while 4 MiB each made a search page about 2 ms slower (BENCHMARKS.md, serve RSS). Mapping
+/// the file instead (`mmap_size`) was as fast but showed the whole database once per reader
+/// in the server's RSS.
 const WRITER_CACHE_KIB: &str = "-32000";
-const READER_CACHE_KIB: &str = "-4000";
+const READER_CACHE_KIB: &str = "-16000";
 
 /// The SQLite store. Cheap to clone: both pools are shared handles.
 #[derive(Clone, Debug)]
