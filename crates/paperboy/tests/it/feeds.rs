@@ -32,6 +32,31 @@ fn feed_path(page: &str, ext: &str) -> String {
     }
 }
 
+/// Checks what feedparser must find in every RSS and Atom feed (well formed, answered 200, the
+/// version the path's extension names) and returns the entries' arXiv ids in feed order (RSS
+/// guids are bare ids; Atom ids are the arXiv abstract URL).
+pub fn clean_entry_ids(path: &str, feed: &Value) -> Vec<String> {
+    assert_eq!(feed["bozo"], false, "{path}: {}", feed["bozo_exception"]);
+    assert_eq!(feed["status"], 200, "{path}");
+    let version = if path.contains(".rss") {
+        "rss20"
+    } else {
+        "atom10"
+    };
+    assert_eq!(feed["version"], version, "{path}");
+    feed["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let id = e["id"].as_str().unwrap();
+            id.strip_prefix("https://arxiv.org/abs/")
+                .unwrap_or(id)
+                .to_owned()
+        })
+        .collect()
+}
+
 /// Runs `read_feeds.py` (feedparser) over `paths` and returns its report, keyed by path.
 pub async fn read_with_feedparser(t: &TestApp, paths: &[String]) -> Option<Value> {
     let python = tool("PAPERBOY_TEST_PYTHON")?;
@@ -171,26 +196,9 @@ async fn feedparser_reads_every_feed_cleanly_with_items_in_page_order() {
     for path in &xml_paths {
         let feed = &report[path];
         let api = &expected[path];
-        assert_eq!(feed["bozo"], false, "{path}: {}", feed["bozo_exception"]);
-        assert_eq!(feed["status"], 200, "{path}");
-        let version = if path.ends_with(".rss") {
-            "rss20"
-        } else {
-            "atom10"
-        };
-        assert_eq!(feed["version"], version, "{path}");
-        let entries = feed["entries"].as_array().unwrap();
-        let got: Vec<String> = entries
-            .iter()
-            .map(|e| {
-                let id = e["id"].as_str().unwrap();
-                // RSS guids are bare arXiv ids; Atom ids are the arXiv abstract URL.
-                id.strip_prefix("https://arxiv.org/abs/")
-                    .unwrap_or(id)
-                    .to_owned()
-            })
-            .collect();
+        let got = clean_entry_ids(path, feed);
         assert_eq!(got, ids(api), "{path}: items out of page order");
+        let entries = feed["entries"].as_array().unwrap();
         for (entry, item) in entries.iter().zip(api.as_array().unwrap()) {
             let id = item["paper"]["id"].as_str().unwrap();
             assert_eq!(
