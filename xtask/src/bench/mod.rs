@@ -12,7 +12,7 @@ mod upvotes;
 mod wrk;
 
 use std::env;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Result, bail};
@@ -111,6 +111,21 @@ pub fn nested_cargo() -> Command {
         }
     }
     command
+}
+
+/// Builds the release `paperboy` binary and returns its path.
+pub fn release_paperboy(root: &Path) -> Result<PathBuf> {
+    step("build the release binary", || {
+        process::run(nested_cargo().current_dir(root).args([
+            "build",
+            "--release",
+            "-p",
+            "paperboy",
+            "--bin",
+            "paperboy",
+        ]))
+    })?;
+    Ok(http::target_dir(root).join("release").join("paperboy"))
 }
 
 /// The load average (1, 5 and 15 minutes): benchmarks on a shared machine say how busy it was.

@@ -4,8 +4,9 @@
 //! Needs `PAPERBOY_BENCH_DB`, a data dir that `serve` may write to (a copy of the 115k store in
 //! which every paper has a vector; see BENCHMARKS.md for making one), `PAPERBOY_MODEL_DIR`
 //! (all-MiniLM-L6-v2), and `sqlite3` on PATH (it reads the query titles). It builds the release
-//! binary (or takes `PAPERBOY_BENCH_BIN`, a prebuilt one), starts `paperboy serve` on a loopback port, waits for the start-up catch-up (which
-//! rebuilds an index of another schema version and loads every vector), records RSS, warms up,
+//! binary (or takes `PAPERBOY_BENCH_BIN`, a prebuilt one), starts `paperboy serve` on a
+//! loopback port, waits for the start-up catch-up (which rebuilds an index of another schema
+//! version and loads every vector), records RSS, warms up,
 //! then sends each query in turn over one keep-alive connection, for three rounds. The queries are
 //! those of `cargo bench --bench search`: title words of the first 4000 papers in change order
 //! (1–4 words), plus four with filters; hybrid uses the first 200.
@@ -18,9 +19,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 
+use super::load_average;
 use super::server::{self, Server};
-use super::{load_average, nested_cargo};
-use crate::process;
 
 const ROUNDS: usize = 3;
 const WARM_UP: usize = 50;
@@ -43,17 +43,7 @@ pub fn run(root: &Path) -> Result<()> {
     let queries = queries(&db)?;
     let binary = match std::env::var_os("PAPERBOY_BENCH_BIN") {
         Some(path) => PathBuf::from(path),
-        None => {
-            process::run(nested_cargo().current_dir(root).args([
-                "build",
-                "--release",
-                "-p",
-                "paperboy",
-                "--bin",
-                "paperboy",
-            ]))?;
-            root.join("target/release/paperboy")
-        }
+        None => super::release_paperboy(root)?,
     };
     let addr = server::free_addr()?;
     let log = root.join("target").join("bench-search-http.log");

@@ -20,25 +20,13 @@ use tokio::net::TcpStream;
 
 use super::http::{clear_paperboy_env, target_dir};
 use super::server::{self, Server};
-use crate::process::{self, cargo};
-use crate::step::step;
 
 const CONNECTIONS: usize = 64;
 const MEMBERS: usize = 128;
 const PAPERS: usize = 200;
 
 pub fn run(root: &Path) -> Result<()> {
-    step("build the release binary", || {
-        process::run(cargo().current_dir(root).args([
-            "build",
-            "--release",
-            "-p",
-            "paperboy",
-            "--bin",
-            "paperboy",
-        ]))
-    })?;
-    let binary = target_dir(root).join("release").join("paperboy");
+    let binary = super::release_paperboy(root)?;
     let scratch = target_dir(root)
         .join("tmp")
         .join(format!("bench-upvotes-{}", std::process::id()));

@@ -291,13 +291,12 @@ impl LexicalIndex {
             version: SCHEMA_VERSION,
             seq,
         })?;
-        self.with_writer(|writer| {
+        let opstamp = self.with_writer(|writer| {
             let mut prepared = writer
                 .prepare_commit()
                 .context("preparing an index commit")?;
             prepared.set_payload(&payload);
-            prepared.commit().context("committing the search index")?;
-            Ok(())
+            prepared.commit().context("committing the search index")
         })?;
         // The writer's threads and its memory budget are held only while writing: between
         // catch-ups a server would otherwise keep them for nothing. Merges it started finish
@@ -308,11 +307,6 @@ impl LexicalIndex {
                 .wait_merging_threads()
                 .context("finishing the search index's merges")?;
         }
-        let opstamp = self
-            .index
-            .load_metas()
-            .context("reading the index meta")?
-            .opstamp;
         self.reload(opstamp)
     }
 

@@ -356,20 +356,15 @@ impl Search {
             at.insert(id.clone(), out.len());
             out.push(Candidate {
                 id,
-                cosine: None,
-                bm25: None,
                 semantic_rank: Some(rank),
-                lexical_rank: None,
+                ..Candidate::default()
             });
         }
         for (rank, Hit { id, score }) in lexical.into_iter().enumerate() {
             let i = *at.entry(id.clone()).or_insert_with(|| {
                 out.push(Candidate {
                     id,
-                    cosine: None,
-                    bm25: None,
-                    semantic_rank: None,
-                    lexical_rank: None,
+                    ..Candidate::default()
                 });
                 out.len() - 1
             });
@@ -380,9 +375,13 @@ impl Search {
             Some(id) => self.lexical.coverage(q, &id)?,
             None => 0.0,
         };
-        let vectors = self.vectors.read().expect("vectors lock");
-        for c in &mut out {
-            c.cosine = vectors.similarity(&vector, &c.id);
+        let cosines = self
+            .vectors
+            .read()
+            .expect("vectors lock")
+            .similarities(&vector, out.iter().map(|c| c.id.as_str()));
+        for (c, cosine) in out.iter_mut().zip(cosines) {
+            c.cosine = cosine;
         }
         Ok(Candidates {
             items: out,
@@ -509,7 +508,7 @@ pub struct Candidates {
 }
 
 /// One paper a hybrid search found, with what each leg knows of it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Candidate {
     pub id: String,
     /// Cosine similarity to the query; None when the paper has no vector yet.
@@ -600,8 +599,7 @@ mod tests {
             id: id.to_owned(),
             cosine,
             bm25,
-            semantic_rank: None,
-            lexical_rank: None,
+            ..Candidate::default()
         }
     }
 

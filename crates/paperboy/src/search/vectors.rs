@@ -117,18 +117,33 @@ impl VectorIndex {
     /// Cosine similarity of `query` and the row of `id`, scored as [`VectorIndex::nearest`]
     /// scores it (both quantised), or None when `id` has no row or is hidden.
     pub fn similarity(&self, query: &[f32], id: &str) -> Option<f32> {
-        let row = *self.rows.get(id)?;
-        if query.len() != self.dim || self.dim == 0 || self.hidden_rows.contains(&row) {
-            return None;
-        }
+        self.similarities(query, [id]).pop().flatten()
+    }
+
+    /// [`VectorIndex::similarity`] of `query` and each of `ids`, in order; the query is
+    /// quantised once.
+    pub fn similarities<'a>(
+        &self,
+        query: &[f32],
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<Option<f32>> {
+        let usable = query.len() == self.dim && self.dim > 0;
         let (q, q_scale) = quantize(query);
-        let mut dot = [0i32];
-        dot_rows(
-            &q,
-            &self.data[row * self.dim..(row + 1) * self.dim],
-            &mut dot,
-        );
-        Some(dot[0] as f32 * self.scales[row] * q_scale)
+        ids.into_iter()
+            .map(|id| {
+                let row = *self.rows.get(id)?;
+                if !usable || self.hidden_rows.contains(&row) {
+                    return None;
+                }
+                let mut dot = [0i32];
+                dot_rows(
+                    &q,
+                    &self.data[row * self.dim..(row + 1) * self.dim],
+                    &mut dot,
+                );
+                Some(dot[0] as f32 * self.scales[row] * q_scale)
+            })
+            .collect()
     }
 
     /// Hides or shows `id` in [`VectorIndex::nearest`] (it may get its vector later).

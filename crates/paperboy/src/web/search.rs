@@ -48,7 +48,8 @@ pub struct SearchParams {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 120, example = 20)]
     limit: Option<String>,
     /// Ranking: `hybrid` (default: BM25 and embedding similarity, fused by a weighted sum of
-    /// their normalised scores), `lexical` or `semantic`. Without an embedding model every mode is lexical.
+    /// their normalised scores), `lexical` or `semantic`. Without an embedding model every mode
+    /// is lexical.
     #[param(pattern = "^(hybrid|lexical|semantic)$")]
     mode: Option<String>,
     /// Page number on `/search` (ignored by the API).

@@ -148,12 +148,7 @@ async fn a_members_private_feed_lists_saved_papers_newest_saved_first() {
         .unwrap();
     assert_eq!(after.status().as_u16(), 200);
     let doc: Value = after.json().await.unwrap();
-    let ids: Vec<&str> = doc["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap())
-        .collect();
+    let ids = json_feed_ids(&doc);
     assert_eq!(ids, ["2608.90002", "hep-th/9901001", "2608.90003"]);
 
     // A paper an admin hides leaves the saved list and the feed like every other list.
@@ -169,12 +164,7 @@ async fn a_members_private_feed_lists_saved_papers_newest_saved_first() {
         .json()
         .await
         .unwrap();
-    let ids: Vec<&str> = doc["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap())
-        .collect();
+    let ids = json_feed_ids(&doc);
     assert_eq!(ids, ["2608.90002", "2608.90003"]);
     let page = get_with(&t, &s, "/saved").await.text().await.unwrap();
     assert!(!page.contains("hep-th/9901001"), "{page}");
@@ -325,4 +315,14 @@ async fn unknown_and_malformed_feed_tokens_are_404_and_forms_need_csrf() {
     for path in ["/saved/feed-token", "/saved/feed-token/revoke"] {
         assert_eq!(status_of(&t, path).await, 405, "{path}");
     }
+}
+
+/// A JSON Feed's item ids, in order.
+fn json_feed_ids(doc: &Value) -> Vec<&str> {
+    doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect()
 }

@@ -172,17 +172,25 @@ async fn an_import_is_searchable_at_once() {
     assert_eq!(ids(&by_author), ["2503.99999"]);
 }
 
-#[tokio::test]
-async fn a_deleted_index_is_rebuilt_and_a_stale_one_catches_up() {
+/// A store in a fresh data directory, holding the HF daily fixtures.
+async fn store_with_fixtures() -> (tempfile::TempDir, Store) {
     let data = tempfile::tempdir().unwrap();
     let store = Store::open_sqlite(&data.path().join("paperboy.db"))
         .await
         .unwrap();
-    ingest::import_paths(&store, &[hf_daily_fixtures()], Format::Auto, false, |p| {
-        panic!("{p}")
-    })
-    .await
-    .unwrap();
+    import(&store, hf_daily_fixtures()).await;
+    (data, store)
+}
+
+async fn import(store: &Store, file: PathBuf) {
+    ingest::import_paths(store, &[file], Format::Auto, false, |p| panic!("{p}"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_deleted_index_is_rebuilt_and_a_stale_one_catches_up() {
+    let (data, store) = store_with_fixtures().await;
     let dir = data.path().join("search");
     let count = |s: &Search| {
         let q = paperboy::search::query::parse("models");
@@ -204,9 +212,7 @@ async fn a_deleted_index_is_rebuilt_and_a_stale_one_catches_up() {
     // Behind: a paper imported while no index was open is picked up on the next open.
     let extra = tempfile::tempdir().unwrap();
     let file = write_jsonl(extra.path(), "2503.99998", "Quokka engines");
-    ingest::import_paths(&store, &[file], Format::Auto, false, |p| panic!("{p}"))
-        .await
-        .unwrap();
+    import(&store, file).await;
     let search = Search::open(&dir, None).unwrap();
     assert!(
         search.lexical().watermark() > 0,
@@ -225,15 +231,7 @@ async fn an_index_another_process_brought_up_to_date_is_searched_at_once() {
     // `serve` and a `paperboy import` beside it open the same index directory; the import
     // catches the index up (the server holds no writer between its catch-ups), and the
     // server's next catch-up, finding nothing left to do, still searches what the import wrote.
-    let data = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&data.path().join("paperboy.db"))
-        .await
-        .unwrap();
-    ingest::import_paths(&store, &[hf_daily_fixtures()], Format::Auto, false, |p| {
-        panic!("{p}")
-    })
-    .await
-    .unwrap();
+    let (data, store) = store_with_fixtures().await;
     let dir = data.path().join("search");
     let server = Search::open(&dir, None).unwrap();
     server.catch_up(&store).await.unwrap();
@@ -250,9 +248,7 @@ async fn an_index_another_process_brought_up_to_date_is_searched_at_once() {
     assert!(find(&server, "quokka").is_empty());
     let extra = tempfile::tempdir().unwrap();
     let file = write_jsonl(extra.path(), "2503.99997", "Quokka refrigerators");
-    ingest::import_paths(&store, &[file], Format::Auto, false, |p| panic!("{p}"))
-        .await
-        .unwrap();
+    import(&store, file).await;
     let cli = Search::open(&dir, None).unwrap();
     assert_eq!(cli.catch_up(&store).await.unwrap().indexed, 1);
     drop(cli);
@@ -260,9 +256,7 @@ async fn an_index_another_process_brought_up_to_date_is_searched_at_once() {
     assert_eq!(find(&server, "quokka"), ["2503.99997"]);
     // And the server still writes the index itself afterwards.
     let file = write_jsonl(extra.path(), "2503.99996", "Quokka heat pumps");
-    ingest::import_paths(&store, &[file], Format::Auto, false, |p| panic!("{p}"))
-        .await
-        .unwrap();
+    import(&store, file).await;
     assert_eq!(server.catch_up(&store).await.unwrap().indexed, 1);
     assert_eq!(find(&server, "quokka").len(), 2);
 }
