@@ -617,7 +617,10 @@ impl LexicalIndex {
             let postings = segment
                 .inverted_index(term.field())?
                 .read_postings(term, IndexRecordOption::Basic)?;
-            Ok(postings.is_some_and(|mut p| p.seek(addr.doc_id) == addr.doc_id))
+            // A fresh postings list stands on its first document, and tantivy only seeks
+            // forwards: one that starts past the paper cannot hold it.
+            Ok(postings
+                .is_some_and(|mut p| p.doc() <= addr.doc_id && p.seek(addr.doc_id) == addr.doc_id))
         };
         let docs = searcher.num_docs() as f32;
         let mut words: Vec<String> = self

@@ -262,6 +262,53 @@ async fn an_index_another_process_brought_up_to_date_is_searched_at_once() {
 }
 
 #[tokio::test]
+async fn coverage_weighs_the_query_words_a_paper_lacks_wherever_it_lies_in_the_index() {
+    // Each paper holds one word no other holds. Wherever two papers share a segment, one's
+    // word has postings that start past the other paper, and asking whether that paper holds
+    // it must answer "no" (not seek backwards through the postings, which tantivy forbids).
+    const WORDS: [&str; 12] = [
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+        "juliet", "kilo", "lima",
+    ];
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&data.path().join("paperboy.db"))
+        .await
+        .unwrap();
+    let id = |i: usize| format!("2503.{:05}", 90000 + i);
+    let lines: Vec<String> = WORDS
+        .iter()
+        .enumerate()
+        .map(|(i, word)| {
+            serde_json::json!({
+                "id": id(i), "title": format!("Quokka {word} batteries"),
+                "abstract": format!("Charging {word} chains of spins."),
+                "authors": ["Ada Quokka"], "categories": ["quant-ph"],
+                "published": "2025-03-04T00:00:00Z",
+            })
+            .to_string()
+        })
+        .collect();
+    let file = data.path().join("papers.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    import(&store, file).await;
+    let search = Search::open(&data.path().join("search"), None).unwrap();
+    search.catch_up(&store).await.unwrap();
+    let coverage = |q: &str, id: &str| {
+        let q = paperboy::search::query::parse(q);
+        search.lexical().coverage(&q, id).unwrap()
+    };
+    for (i, mine) in WORDS.iter().enumerate() {
+        assert_eq!(coverage(&format!("quokka {mine}"), &id(i)), 1.0);
+        for (j, theirs) in WORDS.iter().enumerate().filter(|(j, _)| *j != i) {
+            assert_eq!(coverage(theirs, &id(i)), 0.0, "{} holds {theirs}", id(i));
+            let part = coverage(&format!("{mine} {theirs}"), &id(i));
+            assert!(part > 0.0 && part < 1.0, "{part} for {}", id(j));
+        }
+    }
+    assert_eq!(coverage("quokka", "2503.00000"), 0.0, "not indexed");
+}
+
+#[tokio::test]
 async fn an_interrupted_embedding_backfill_resumes_where_it_stopped() {
     let t =
         TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")]).await;
