@@ -131,6 +131,22 @@ fn only_config_reads_the_environment() {
 }
 
 #[test]
+fn unsafe_code_lives_only_in_the_allocator_set_up() {
+    // The workspace denies unsafe code; main.rs may allow it for one FFI call (mallopt).
+    let found: Vec<String> = all_files()
+        .into_iter()
+        .filter(|f| !relative(f).ends_with("tidy.rs"))
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let allowed = text.matches("allow(unsafe_code)").count();
+            allowed > usize::from(relative(f) == "crates/paperboy/src/main.rs")
+        })
+        .map(|f| relative(&f))
+        .collect();
+    assert!(found.is_empty(), "unsafe code allowed in {found:?}");
+}
+
+#[test]
 fn no_grab_bag_names_or_debug_leftovers() {
     let mut found = Vec::new();
     for f in all_files() {

@@ -44,6 +44,13 @@ const READERS: u32 = 4;
 /// in the server's RSS.
 const WRITER_CACHE_KIB: &str = "-32000";
 const READER_CACHE_KIB: &str = "-16000";
+/// What all of SQLite's memory in the process may come to, in bytes, before its page caches
+/// recycle their own pages instead of growing: the caches above may each fill, but not all at
+/// once. A bulk import (the writer alone) still gets nearly all its cache; a server, whose four
+/// readers otherwise filled 96 MB with the vectors' and the results' pages, stays near this.
+/// It cut serve's memory after the HTTP search benchmark from 451 to 349-359 MB without
+/// slowing it, or a bulk import (BENCHMARKS.md, serve RSS).
+const HEAP_LIMIT_BYTES: &str = "33554432";
 
 /// The SQLite store. Cheap to clone: both pools are shared handles.
 #[derive(Clone, Debug)]
@@ -65,7 +72,8 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", WRITER_CACHE_KIB);
+            .pragma("cache_size", WRITER_CACHE_KIB)
+            .pragma("soft_heap_limit", HEAP_LIMIT_BYTES);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
