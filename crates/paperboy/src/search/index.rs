@@ -623,15 +623,17 @@ impl LexicalIndex {
                 .is_some_and(|mut p| p.doc() <= addr.doc_id && p.seek(addr.doc_id) == addr.doc_id))
         };
         let docs = searcher.num_docs() as f32;
-        let mut words: Vec<String> = self
-            .tokens(&q.text())
+        // Each distinct stemmed word, with the text it came from: authors are indexed unstemmed.
+        let text = q.text();
+        let mut words: Vec<(String, &str)> = self
+            .tokens(&text)
             .into_iter()
-            .map(|(_, _, t)| t)
+            .map(|(from, to, t)| (t, &text[from..to]))
             .collect();
         words.sort();
-        words.dedup();
+        words.dedup_by(|a, b| a.0 == b.0);
         let (mut have, mut all) = (0f32, 0f32);
-        for word in &words {
+        for (word, raw) in &words {
             let in_summary = Term::from_field_text(f.summary, word);
             let df = searcher.doc_freq(&in_summary)? as f32;
             let idf = (1.0 + (docs - df + 0.5) / (df + 0.5)).ln();
@@ -640,7 +642,7 @@ impl LexicalIndex {
                 contains(&in_summary)? || contains(&Term::from_field_text(f.title, word))?;
             if !found {
                 found = self
-                    .analyze(f.authors, word)
+                    .analyze(f.authors, raw)
                     .iter()
                     .try_fold(false, |any, t| Ok::<_, anyhow::Error>(any || contains(t)?))?;
             }

@@ -282,7 +282,7 @@ async fn coverage_weighs_the_query_words_a_paper_lacks_wherever_it_lies_in_the_i
             serde_json::json!({
                 "id": id(i), "title": format!("Quokka {word} batteries"),
                 "abstract": format!("Charging {word} chains of spins."),
-                "authors": ["Ada Quokka"], "categories": ["quant-ph"],
+                "authors": ["Ada Quokka", "Bo Jones"], "categories": ["quant-ph"],
                 "published": "2025-03-04T00:00:00Z",
             })
             .to_string()
@@ -306,6 +306,8 @@ async fn coverage_weighs_the_query_words_a_paper_lacks_wherever_it_lies_in_the_i
         }
     }
     assert_eq!(coverage("quokka", "2503.00000"), 0.0, "not indexed");
+    // An author's name counts as written, not stemmed ("Jones" stems to "jone").
+    assert_eq!(coverage("Jones", &id(0)), 1.0);
 }
 
 #[tokio::test]
