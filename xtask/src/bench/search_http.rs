@@ -197,7 +197,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Waits for serve's "search index caught up" line; returns what it says about the catch-up.
 fn wait_for_catch_up(log: &Path, started: Instant) -> Result<String> {
     loop {
-        let text = strip_ansi(&std::fs::read_to_string(log).unwrap_or_default());
+        // Plain text: serve runs with NO_COLOR set.
+        let text = std::fs::read_to_string(log).unwrap_or_default();
         if let Some(line) = text.lines().find(|l| l.contains("search index caught up")) {
             let field = |name: &str| {
                 line.split_whitespace()
@@ -222,24 +223,6 @@ fn wait_for_catch_up(log: &Path, started: Instant) -> Result<String> {
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-}
-
-/// `text` without ANSI colour sequences (`ESC [ … m`), in case the log has them anyway.
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// VmRSS and VmHWM of `pid`, from `/proc`.
@@ -346,14 +329,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn queries_are_percent_encoded_and_log_colours_stripped() {
+    fn queries_are_percent_encoded() {
         assert_eq!(
             url("/search", "\"language model\" after:2023", "hybrid"),
             "/search?q=%22language%20model%22%20after%3A2023&mode=hybrid"
-        );
-        assert_eq!(
-            strip_ansi("\u{1b}[3mpapers\u{1b}[0m\u{1b}[2m=\u{1b}[0m115085"),
-            "papers=115085"
         );
     }
 }
