@@ -1,8 +1,6 @@
 //! Highlighting: which words of a title or abstract matched the query, as HF's
 //! `highlightedTitle`/`highlightedSummary` spans and as HTML snippets.
 
-use std::collections::HashSet;
-
 /// A run of text, highlighted or not. Concatenating the spans gives the original text back.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Span {
@@ -18,9 +16,9 @@ pub enum SpanKind {
     Highlight,
 }
 
-/// Splits `text` into spans, highlighting each token (start, end, normalised form) whose
-/// normalised form is in `wanted`.
-pub fn spans(text: &str, tokens: &[(usize, usize, String)], wanted: &HashSet<String>) -> Vec<Span> {
+/// Splits `text` into spans, highlighting the byte ranges `matches` (in order, not
+/// overlapping; any other is skipped).
+pub fn spans(text: &str, matches: &[(usize, usize)]) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::new();
     let mut at = 0;
     let push = |kind: SpanKind, s: &str, out: &mut Vec<Span>| {
@@ -35,8 +33,7 @@ pub fn spans(text: &str, tokens: &[(usize, usize, String)], wanted: &HashSet<Str
             }),
         }
     };
-    for (from, to, norm) in tokens {
-        let (from, to) = (*from, *to);
+    for &(from, to) in matches {
         if from < at
             || to > text.len()
             || !text.is_char_boundary(from)
@@ -44,14 +41,12 @@ pub fn spans(text: &str, tokens: &[(usize, usize, String)], wanted: &HashSet<Str
         {
             continue;
         }
-        if wanted.contains(norm) {
-            push(SpanKind::Text, &text[at..from], &mut out);
-            out.push(Span {
-                kind: SpanKind::Highlight,
-                text: text[from..to].to_owned(),
-            });
-            at = to;
-        }
+        push(SpanKind::Text, &text[at..from], &mut out);
+        out.push(Span {
+            kind: SpanKind::Highlight,
+            text: text[from..to].to_owned(),
+        });
+        at = to;
     }
     push(SpanKind::Text, &text[at..], &mut out);
     out
@@ -112,14 +107,7 @@ mod tests {
     #[test]
     fn spans_rebuild_the_text_and_mark_matches() {
         let text = "Kazakh QA: a Kazakh dataset";
-        let tokens = vec![
-            (0, 6, "kazakh".to_owned()),
-            (7, 9, "qa".to_owned()),
-            (13, 19, "kazakh".to_owned()),
-            (20, 27, "dataset".to_owned()),
-        ];
-        let wanted = HashSet::from(["kazakh".to_owned()]);
-        let s = spans(text, &tokens, &wanted);
+        let s = spans(text, &[(0, 6), (13, 19)]);
         assert_eq!(s.iter().map(|s| s.text.as_str()).collect::<String>(), text);
         assert_eq!(s[0].kind, SpanKind::Highlight);
         assert_eq!(s[1].text, " QA: a ");

@@ -47,6 +47,10 @@ const ID_BOOST: f32 = 10.0;
 
 /// The tokenizer for titles and abstracts (tantivy's built-in English stemmer).
 pub const TEXT_TOKENIZER: &str = "en_stem";
+/// tantivy's built-in `default` analyser: [`TEXT_TOKENIZER`] without its last step, the stemmer
+/// (words split on what is not alphanumeric, over-long ones dropped, lower-cased). Authors are
+/// indexed with it, and highlighting reads words with it.
+const WORD_TOKENIZER: &str = "default";
 const CATEGORY_TOKENIZER: &str = "lowercase_raw";
 
 #[derive(Clone, Copy)]
@@ -137,7 +141,7 @@ fn schema() -> (Schema, Fields) {
         id: b.add_text_field("id", STRING | FAST),
         title: b.add_text_field("title", text(TEXT_TOKENIZER)),
         summary: b.add_text_field("summary", text(TEXT_TOKENIZER)),
-        authors: b.add_text_field("authors", text("default")),
+        authors: b.add_text_field("authors", text(WORD_TOKENIZER)),
         category: b.add_text_field(
             "category",
             TextOptions::default().set_indexing_options(
@@ -582,7 +586,7 @@ impl LexicalIndex {
 
     fn analyze(&self, field: Field, text: &str) -> Vec<Term> {
         let name = if field == self.fields.authors {
-            "default"
+            WORD_TOKENIZER
         } else {
             TEXT_TOKENIZER
         };
@@ -653,14 +657,31 @@ impl LexicalIndex {
         Ok(if all > 0.0 { have / all } else { 0.0 })
     }
 
+    /// The lower-cased words of `text` with their byte offsets: [`LexicalIndex::tokens`]
+    /// before stemming, so that a caller can stem each distinct word once.
+    pub fn words(&self, text: &str) -> Vec<(usize, usize, String)> {
+        self.token_offsets(WORD_TOKENIZER, text)
+    }
+
+    /// `word` (one lower-cased word, from [`LexicalIndex::words`]) as the index stems it.
+    pub fn stem(&self, word: &str) -> String {
+        self.token_offsets(TEXT_TOKENIZER, word)
+            .pop()
+            .map_or_else(String::new, |(_, _, t)| t)
+    }
+
     /// The stemmed, lower-cased tokens of `text`, as the title and abstract are indexed, with
     /// their byte offsets.
     pub fn tokens(&self, text: &str) -> Vec<(usize, usize, String)> {
+        self.token_offsets(TEXT_TOKENIZER, text)
+    }
+
+    fn token_offsets(&self, analyzer: &str, text: &str) -> Vec<(usize, usize, String)> {
         let mut analyzer = self
             .index
             .tokenizers()
-            .get(TEXT_TOKENIZER)
-            .expect("built-in tokenizer");
+            .get(analyzer)
+            .expect("registered tokenizer");
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
         while stream.advance() {

@@ -453,15 +453,19 @@ impl Search {
             .collect()
     }
 
-    /// `text` as spans, with the words that match the query's terms and phrases highlighted.
-    pub fn highlight(&self, text: &str, q: &ParsedQuery) -> Vec<Span> {
-        let wanted: HashSet<String> = self
-            .lexical
-            .tokens(&q.text())
-            .into_iter()
-            .map(|(_, _, t)| t)
-            .collect();
-        highlight::spans(text, &self.lexical.tokens(text), &wanted)
+    /// Highlights the words of texts that match `q`'s terms and phrases (by their stems, as
+    /// the index matches them); one highlighter serves all the texts of a page of results.
+    pub fn highlighter(&self, q: &ParsedQuery) -> Highlighter<'_> {
+        Highlighter {
+            lexical: &self.lexical,
+            wanted: self
+                .lexical
+                .tokens(&q.text())
+                .into_iter()
+                .map(|(_, _, t)| t)
+                .collect(),
+            seen: HashMap::new(),
+        }
     }
 }
 
@@ -519,6 +523,40 @@ pub struct Candidate {
     pub semantic_rank: Option<usize>,
     /// 0-based rank in the lexical leg, when it returned the paper.
     pub lexical_rank: Option<usize>,
+}
+
+/// See [`Search::highlighter`]. Stemming dominated the search API's time (it highlights the
+/// whole abstract of every result), so each distinct word is stemmed once per highlighter.
+pub struct Highlighter<'a> {
+    lexical: &'a LexicalIndex,
+    /// The query's stems.
+    wanted: HashSet<String>,
+    /// Each lower-cased word met so far: whether its stem is wanted.
+    seen: HashMap<String, bool>,
+}
+
+impl Highlighter<'_> {
+    /// `text` as spans, the matching words highlighted.
+    pub fn spans(&mut self, text: &str) -> Vec<Span> {
+        if self.wanted.is_empty() {
+            return highlight::spans(text, &[]);
+        }
+        let mut matches = Vec::new();
+        for (from, to, word) in self.lexical.words(text) {
+            let hit = match self.seen.get(&word) {
+                Some(&hit) => hit,
+                None => {
+                    let hit = self.wanted.contains(&self.lexical.stem(&word));
+                    self.seen.insert(word, hit);
+                    hit
+                }
+            };
+            if hit {
+                matches.push((from, to));
+            }
+        }
+        highlight::spans(text, &matches)
+    }
 }
 
 /// Hybrid ranking: a weighted sum of the two legs' normalised scores over the union of both

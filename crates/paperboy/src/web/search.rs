@@ -24,7 +24,7 @@ use crate::app::App;
 use crate::domain::{ArxivId, Paper};
 use crate::search::highlight::{Span, SpanKind, window};
 use crate::search::query::{MAX_QUERY_CHARS, ParsedQuery, parse};
-use crate::search::{Mode, Results};
+use crate::search::{Highlighter, Mode, Results};
 use crate::store::StoreError;
 
 /// The most items `/api/papers/search` returns, as on HF.
@@ -248,26 +248,32 @@ pub async fn search_api(
             .map_err(|e| ApiError::Internal(e.into()))?;
         match app.store.paper(&id).await {
             Ok(paper) if !hidden => {
-                return Ok(Json(vec![item(&app, &paper, &query, &base)]).into_response());
+                return Ok(Json(vec![item(
+                    &paper,
+                    &mut app.search.highlighter(&query),
+                    &base,
+                )])
+                .into_response());
             }
             Ok(_) | Err(StoreError::NotFound) => {}
             Err(e) => return Err(ApiError::Internal(e.into())),
         }
     }
     let (_, papers, query) = run(&app, query, mode, 0, limit).await?;
+    let mut highlighter = app.search.highlighter(&query);
     let items: Vec<HfSearchItem> = papers
         .iter()
-        .map(|p| item(&app, p, &query, &base))
+        .map(|p| item(p, &mut highlighter, &base))
         .collect();
     Ok(Json(items).into_response())
 }
 
-fn item(app: &App, paper: &Paper, q: &ParsedQuery, base: &str) -> HfSearchItem {
+fn item(paper: &Paper, highlighter: &mut Highlighter<'_>, base: &str) -> HfSearchItem {
     HfSearchItem {
         item: hf_daily_paper(paper, base),
         upvoted: false,
-        highlighted_title: app.search.highlight(&paper.title, q),
-        highlighted_summary: app.search.highlight(&paper.summary, q),
+        highlighted_title: highlighter.spans(&paper.title),
+        highlighted_summary: highlighter.spans(&paper.summary),
     }
 }
 
@@ -387,15 +393,16 @@ pub async fn search_page(
     if view.searched {
         let (results, papers, query) = run(&app, query, mode, page * PAGE_SIZE, PAGE_SIZE).await?;
         view.total = results.total;
+        let mut highlighter = app.search.highlighter(&query);
         view.hits = papers
             .iter()
             .enumerate()
             .map(|(i, p)| Hit {
                 rank: page * PAGE_SIZE + i + 1,
                 href: format!("/papers/{}", p.id),
-                title: app.search.highlight(&p.title, &query),
+                title: highlighter.spans(&p.title),
                 authors: author_line(&p.authors),
-                snippet: window(&app.search.highlight(&p.summary, &query), SNIPPET_CHARS),
+                snippet: window(&highlighter.spans(&p.summary), SNIPPET_CHARS),
                 published: crate::search::index::paper_day(p)
                     .map(|d| d.format("%b %-d, %Y").to_string()),
                 categories: p.categories.iter().take(3).cloned().collect(),

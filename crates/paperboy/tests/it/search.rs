@@ -45,6 +45,46 @@ async fn the_api_finds_a_paper_by_title_words_with_highlights() {
     assert!(item["paper"]["upvotes"].is_i64());
 }
 
+#[test]
+fn highlighting_marks_every_form_of_a_query_word_and_nothing_else() {
+    let search = Search::in_ram(None).unwrap();
+    let q = paperboy::search::query::parse("calculation \"spin chains\" author:quokka");
+    let mut highlighter = search.highlighter(&q);
+    let text =
+        "Calculating spin-chain energies: the Calculated chain, recalculation, CALCULATIONS.";
+    for _ in 0..2 {
+        // The second pass answers from the highlighter's memory of each word.
+        let spans = highlighter.spans(text);
+        assert_eq!(
+            spans.iter().map(|s| s.text.as_str()).collect::<String>(),
+            text
+        );
+        let marked: Vec<&str> = spans
+            .iter()
+            .filter(|s| s.kind == paperboy::search::highlight::SpanKind::Highlight)
+            .map(|s| s.text.as_str())
+            .collect();
+        assert_eq!(
+            marked,
+            [
+                "Calculating",
+                "spin",
+                "chain",
+                "Calculated",
+                "chain",
+                "CALCULATIONS"
+            ]
+        );
+    }
+    let mut filters_only = search.highlighter(&paperboy::search::query::parse("author:quokka"));
+    assert!(
+        filters_only
+            .spans(text)
+            .iter()
+            .all(|s| s.kind == paperboy::search::highlight::SpanKind::Text)
+    );
+}
+
 #[tokio::test]
 async fn filters_restrict_results() {
     let t = TestApp::spawn().await;
