@@ -1,6 +1,11 @@
 //! Highlighting: which words of a title or abstract matched the query, as HF's
 //! `highlightedTitle`/`highlightedSummary` spans and as HTML snippets.
 
+use std::collections::{HashMap, HashSet};
+
+use super::index::LexicalIndex;
+use super::query::ParsedQuery;
+
 /// A run of text, highlighted or not. Concatenating the spans gives the original text back.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Span {
@@ -14,6 +19,54 @@ pub struct Span {
 pub enum SpanKind {
     Text,
     Highlight,
+}
+
+/// Marks the words of texts that match a query's terms and phrases, by their stems as the index
+/// matches them ([`crate::search::Search::highlighter`]). Stemming dominated the search API's
+/// time (it highlights the whole abstract of every result), so each distinct word is stemmed
+/// once per highlighter: one serves all the texts of a page of results.
+pub struct Highlighter<'a> {
+    lexical: &'a LexicalIndex,
+    /// The query's stems.
+    wanted: HashSet<String>,
+    /// Each lower-cased word met so far: whether its stem is wanted.
+    seen: HashMap<String, bool>,
+}
+
+impl<'a> Highlighter<'a> {
+    pub fn new(lexical: &'a LexicalIndex, q: &ParsedQuery) -> Highlighter<'a> {
+        Highlighter {
+            lexical,
+            wanted: lexical
+                .tokens(&q.text())
+                .into_iter()
+                .map(|(_, _, t)| t)
+                .collect(),
+            seen: HashMap::new(),
+        }
+    }
+
+    /// `text` as spans, the matching words highlighted.
+    pub fn spans(&mut self, text: &str) -> Vec<Span> {
+        if self.wanted.is_empty() {
+            return spans(text, &[]);
+        }
+        let mut matches = Vec::new();
+        for (from, to, word) in self.lexical.words(text) {
+            let hit = match self.seen.get(&word) {
+                Some(&hit) => hit,
+                None => {
+                    let hit = self.wanted.contains(&self.lexical.stem(&word));
+                    self.seen.insert(word, hit);
+                    hit
+                }
+            };
+            if hit {
+                matches.push((from, to));
+            }
+        }
+        spans(text, &matches)
+    }
 }
 
 /// Splits `text` into spans, highlighting the byte ranges `matches` (in order, not

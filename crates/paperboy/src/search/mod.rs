@@ -14,14 +14,14 @@ pub mod index;
 pub mod query;
 pub mod vectors;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::embed::{Embedder, paper_text};
 use crate::store::Store;
-use highlight::Span;
+use highlight::Highlighter;
 use index::{Hit, LexicalIndex};
 use query::ParsedQuery;
 use vectors::VectorIndex;
@@ -456,16 +456,7 @@ impl Search {
     /// Highlights the words of texts that match `q`'s terms and phrases (by their stems, as
     /// the index matches them); one highlighter serves all the texts of a page of results.
     pub fn highlighter(&self, q: &ParsedQuery) -> Highlighter<'_> {
-        Highlighter {
-            lexical: &self.lexical,
-            wanted: self
-                .lexical
-                .tokens(&q.text())
-                .into_iter()
-                .map(|(_, _, t)| t)
-                .collect(),
-            seen: HashMap::new(),
-        }
+        Highlighter::new(&self.lexical, q)
     }
 }
 
@@ -523,40 +514,6 @@ pub struct Candidate {
     pub semantic_rank: Option<usize>,
     /// 0-based rank in the lexical leg, when it returned the paper.
     pub lexical_rank: Option<usize>,
-}
-
-/// See [`Search::highlighter`]. Stemming dominated the search API's time (it highlights the
-/// whole abstract of every result), so each distinct word is stemmed once per highlighter.
-pub struct Highlighter<'a> {
-    lexical: &'a LexicalIndex,
-    /// The query's stems.
-    wanted: HashSet<String>,
-    /// Each lower-cased word met so far: whether its stem is wanted.
-    seen: HashMap<String, bool>,
-}
-
-impl Highlighter<'_> {
-    /// `text` as spans, the matching words highlighted.
-    pub fn spans(&mut self, text: &str) -> Vec<Span> {
-        if self.wanted.is_empty() {
-            return highlight::spans(text, &[]);
-        }
-        let mut matches = Vec::new();
-        for (from, to, word) in self.lexical.words(text) {
-            let hit = match self.seen.get(&word) {
-                Some(&hit) => hit,
-                None => {
-                    let hit = self.wanted.contains(&self.lexical.stem(&word));
-                    self.seen.insert(word, hit);
-                    hit
-                }
-            };
-            if hit {
-                matches.push((from, to));
-            }
-        }
-        highlight::spans(text, &matches)
-    }
 }
 
 /// Hybrid ranking: a weighted sum of the two legs' normalised scores over the union of both

@@ -22,9 +22,9 @@ use super::feeds::{self, FEED_LIMIT, FeedLink, FeedMeta};
 use super::hf::{HfDailyPaper, hf_daily_paper};
 use crate::app::App;
 use crate::domain::{ArxivId, Paper};
-use crate::search::highlight::{Span, SpanKind, window};
+use crate::search::highlight::{Highlighter, Span, SpanKind, window};
 use crate::search::query::{MAX_QUERY_CHARS, ParsedQuery, parse};
-use crate::search::{Highlighter, Mode, Results};
+use crate::search::{Mode, Results};
 use crate::store::StoreError;
 
 /// The most items `/api/papers/search` returns, as on HF.
