@@ -351,6 +351,41 @@ async fn coverage_weighs_the_query_words_a_paper_lacks_wherever_it_lies_in_the_i
 }
 
 #[tokio::test]
+async fn only_a_new_title_or_abstract_gets_a_paper_embedded_again() {
+    let t = TestApp::spawn_with_env(&[], &[("PAPERBOY_EMBEDDER", "hashed")]).await;
+    let (store, search) = (&t.app.store, &t.app.search);
+    let model = search.embedder().unwrap().model_id().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let import_version = |n: u32, title: &str, author: &str| {
+        let path = dir.path().join(format!("v{n}.jsonl"));
+        let line = serde_json::json!({
+            "id": "2503.99999", "title": title,
+            "abstract": "We extract work from a chain of spins coupled to a charger.",
+            "authors": [author], "categories": ["quant-ph"],
+            "published": "2025-03-04T00:00:00Z", "updated": format!("2025-04-0{n}T00:00:00Z"),
+        });
+        std::fs::write(&path, format!("{line}\n")).unwrap();
+        import(store, path)
+    };
+    let found = |q: &str| {
+        let q = paperboy::search::query::parse(q);
+        search.lexical().search(&q, 0, 10).unwrap().0.len()
+    };
+    import_version(1, "Ergotropy of spin-chain batteries", "Ada Quokka").await;
+    assert_eq!(search.embed_missing(store, |_, _| {}).await.unwrap(), 1);
+    // Another author: the paper is written again and re-indexed, but its text is the same.
+    import_version(2, "Ergotropy of spin-chain batteries", "Bo Wombat").await;
+    search.catch_up(store).await.unwrap();
+    assert_eq!(found("author:wombat"), 1, "the second version was written");
+    assert_eq!(store.count_papers_to_embed(&model).await.unwrap(), 0);
+    assert_eq!(search.embed_missing(store, |_, _| {}).await.unwrap(), 0);
+    // A new title is embedded again.
+    import_version(3, "Ergotropy of spin-chain quantum batteries", "Bo Wombat").await;
+    assert_eq!(store.count_papers_to_embed(&model).await.unwrap(), 1);
+    assert_eq!(search.embed_missing(store, |_, _| {}).await.unwrap(), 1);
+}
+
+#[tokio::test]
 async fn an_interrupted_embedding_backfill_resumes_where_it_stopped() {
     let t =
         TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")]).await;

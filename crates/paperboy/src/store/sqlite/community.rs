@@ -507,6 +507,7 @@ impl SqliteStore {
             return Ok(SubmitOutcome::DailyLimit(submitted));
         }
         let seq = next_change_seq(&mut tx).await?;
+        super::search::keep_vectors_current(&mut tx, &[paper.as_str()], seq).await?;
         sqlx::query(
             "UPDATE paper SET daily_date = ?1, submitted_at = ?2, submitter_id = ?3, \
                feed_position = (SELECT COALESCE(MAX(feed_position), -1) + 1 FROM paper \

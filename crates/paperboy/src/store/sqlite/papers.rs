@@ -180,6 +180,12 @@ pub(super) async fn merge_in(
     ids.sort();
     ids.dedup();
     let mut state = load_observed(tx, &ids).await?;
+    // What each stored paper's vectors were embedded from: a write that leaves it as it was
+    // keeps them current.
+    let embedded_text: HashMap<String, (String, String)> = state
+        .iter()
+        .map(|(id, o)| (id.clone(), (o.paper.title.clone(), o.paper.summary.clone())))
+        .collect();
     let mut dirty: HashMap<String, bool> = HashMap::new(); // id -> content changed
     let mut counts = WriteCounts::default();
     for incoming in batch {
@@ -209,6 +215,19 @@ pub(super) async fn merge_in(
         let mut accounts: HashMap<String, i64> = HashMap::new();
         let mut dirty_ids: Vec<&String> = dirty.keys().collect();
         dirty_ids.sort();
+        let same_text: Vec<&str> = dirty_ids
+            .iter()
+            .filter(|id| {
+                let paper = &state[id.as_str()].paper;
+                embedded_text
+                    .get(id.as_str())
+                    .is_some_and(|(title, summary)| {
+                        *title == paper.title && *summary == paper.summary
+                    })
+            })
+            .map(|id| id.as_str())
+            .collect();
+        super::search::keep_vectors_current(tx, &same_text, seq).await?;
         let mut rows: Vec<(&Observed, Option<i64>)> = Vec::with_capacity(dirty_ids.len());
         for id in dirty_ids {
             let observed = &state[id];

@@ -202,20 +202,43 @@ pub(super) async fn restamp_for_search(
     paper: &str,
 ) -> Result<()> {
     let seq = next_change_seq(tx).await?;
-    sqlx::query(
-        "UPDATE paper_vector SET paper_seq = ?1 WHERE paper_id = ?2 \
-           AND paper_seq >= (SELECT change_seq FROM paper WHERE paper_id = ?2)",
-    )
-    .bind(seq)
-    .bind(paper)
-    .execute(&mut **tx)
-    .await
-    .context("keeping a restamped paper's vectors current")?;
+    keep_vectors_current(tx, &[paper], seq).await?;
     sqlx::query("UPDATE paper SET change_seq = ? WHERE paper_id = ?")
         .bind(seq)
         .bind(paper)
         .execute(&mut **tx)
         .await
         .context("restamping a paper")?;
+    Ok(())
+}
+
+/// Moves the vectors of `papers` that are current up to `seq`, the change sequence a write is
+/// about to stamp the papers with, so that they are not embedded again: for writes that leave a
+/// paper's title and abstract (the embedded text) as they were. Call it before the papers'
+/// `change_seq` changes.
+pub(super) async fn keep_vectors_current(
+    tx: &mut Transaction<'static, Sqlite>,
+    papers: &[&str],
+    seq: i64,
+) -> Result<()> {
+    // SQLite allows 32766 bound parameters; stay well below.
+    for chunk in papers.chunks(5000) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("UPDATE paper_vector SET paper_seq = ");
+        qb.push_bind(seq);
+        qb.push(
+            " WHERE paper_seq >= (SELECT change_seq FROM paper p WHERE p.paper_id = paper_vector.paper_id) \
+             AND paper_id IN (",
+        );
+        let mut ids = qb.separated(", ");
+        for id in chunk {
+            ids.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build()
+            .execute(&mut **tx)
+            .await
+            .context("keeping unchanged papers' vectors current")?;
+    }
     Ok(())
 }
