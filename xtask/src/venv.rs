@@ -1,4 +1,5 @@
-//! The Python venv for the client test suites, rebuilt only when requirements.txt changes.
+//! Python venvs (the client test suites', the PyTorch benchmark's), rebuilt only when their
+//! requirements.txt changes.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,21 +18,27 @@ const STAMP: &str = "requirements.fnv1a64";
 
 /// Makes sure the venv exists with exactly [`REQUIREMENTS`] installed; returns its python.
 pub fn ensure(root: &Path) -> Result<PathBuf> {
-    let requirements = root.join(REQUIREMENTS);
+    ensure_from(root, REQUIREMENTS, VENV)
+}
+
+/// Makes sure the venv `venv_dir` exists with exactly `requirements_file` installed (both relative to
+/// the repository root); returns its python.
+pub fn ensure_from(root: &Path, requirements_file: &str, venv_dir: &str) -> Result<PathBuf> {
+    let requirements = root.join(requirements_file);
     let wanted =
         fs::read(&requirements).with_context(|| format!("reading {}", requirements.display()))?;
     let wanted = format!("{:016x}\n", fnv1a64(&wanted));
 
-    let venv = root.join(VENV);
+    let venv = root.join(venv_dir);
     let python = venv.join("bin").join("python");
     let stamp = venv.join(STAMP);
     let python_works = process::succeeds(Command::new(&python).args(["-c", "import sys"]));
     if python_works && fs::read_to_string(&stamp).is_ok_and(|have| have == wanted) {
-        eprintln!("{VENV} is up to date with {REQUIREMENTS}");
+        eprintln!("{venv_dir} is up to date with {requirements_file}");
         return Ok(python);
     }
 
-    eprintln!("building {VENV} from {REQUIREMENTS}");
+    eprintln!("building {venv_dir} from {requirements_file}");
     fs::create_dir_all(venv.parent().context("venv path has no parent")?)?;
     process::run_to_stderr(
         Command::new(base_python())

@@ -1,10 +1,11 @@
-//! `cargo xtask bench [http|import|upvotes|search-quality|search-http]`: the benchmarks of issue 2
-//! (no argument runs them all), and issue 6's judged search quality set and search over HTTP
-//! (only when named).
+//! `cargo xtask bench [http|import|upvotes|search-quality|search-http|embed]`: the benchmarks of
+//! issue 2 (no argument runs them all), and issue 6's judged search quality set, search over
+//! HTTP and embedding throughput against PyTorch (only when named).
 //!
 //! Each benchmark prints a markdown table to stdout; `BENCHMARKS.md` keeps the published ones.
 //! A new benchmark is a file here, a [`Which`] variant and a line in [`run`].
 
+mod embed;
 mod http;
 mod search_http;
 mod server;
@@ -36,6 +37,9 @@ pub enum Which {
     /// Search over HTTP with 115k papers: single-client latency and serve RSS. Not part of `all`:
     /// it needs `PAPERBOY_BENCH_DB` and `PAPERBOY_MODEL_DIR` (see BENCHMARKS.md).
     SearchHttp,
+    /// Embedding throughput side by side with PyTorch (sentence-transformers) on the same
+    /// weights. Not part of `all`: it installs PyTorch into a venv (several GB).
+    Embed,
 }
 
 impl Which {
@@ -47,9 +51,10 @@ impl Which {
             Some("upvotes") => Self::Upvotes,
             Some("search-quality") => Self::SearchQuality,
             Some("search-http") => Self::SearchHttp,
+            Some("embed") => Self::Embed,
             Some(other) => bail!(
                 "unknown benchmark `{other}` (known: http, import, upvotes, search-quality, \
-                 search-http)"
+                 search-http, embed)"
             ),
         })
     }
@@ -78,6 +83,9 @@ pub fn run(root: &Path, which: Which) -> Result<()> {
     }
     if which == Which::SearchHttp {
         step("bench: search over http", || search_http::run(root))?;
+    }
+    if which == Which::Embed {
+        step("bench: embedding against PyTorch", || embed::run(root))?;
     }
     Ok(())
 }
