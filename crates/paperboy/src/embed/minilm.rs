@@ -64,12 +64,13 @@ impl MiniLm {
             .and_then(|b| Ok(b.with_intra_threads(threads)?))
             // Spinning worker threads halve throughput when the cores are shared (measured).
             .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
-            // Every text has its own length, so ONNX Runtime's arena and its per-shape memory
-            // plans would only grow with the texts seen: plain allocations keep the server's
-            // memory flat (BENCHMARKS.md, serve RSS).
+            // ONNX Runtime's arena keeps the buffers of one model call for the next: without
+            // it each call's tensors are fresh mappings (glibc maps anything over 128 KiB, see
+            // main.rs), which made embedding 45% slower. Its per-shape memory plans stay off:
+            // every text has its own length, so they would only grow with the texts seen.
             .and_then(|b| {
                 Ok(b.with_execution_providers([ort::ep::CPU::default()
-                    .with_arena_allocator(false)
+                    .with_arena_allocator(true)
                     .build()])?)
             })
             .and_then(|b| Ok(b.with_memory_pattern(false)?))
