@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use tantivy::tokenizer::TextAnalyzer;
+
 use super::index::LexicalIndex;
 use super::query::ParsedQuery;
 
@@ -25,18 +27,21 @@ pub enum SpanKind {
 /// matches them ([`crate::search::Search::highlighter`]). Stemming dominated the search API's
 /// time (it highlights the whole abstract of every result), so each distinct word is stemmed
 /// once per highlighter: one serves all the texts of a page of results.
-pub struct Highlighter<'a> {
-    lexical: &'a LexicalIndex,
+pub struct Highlighter {
+    /// Splits a text into lower-cased words, and stems one.
+    words: TextAnalyzer,
+    stemmer: TextAnalyzer,
     /// The query's stems.
     wanted: HashSet<String>,
     /// Each lower-cased word met so far: whether its stem is wanted.
     seen: HashMap<String, bool>,
 }
 
-impl<'a> Highlighter<'a> {
-    pub fn new(lexical: &'a LexicalIndex, q: &ParsedQuery) -> Highlighter<'a> {
+impl Highlighter {
+    pub fn new(lexical: &LexicalIndex, q: &ParsedQuery) -> Highlighter {
         Highlighter {
-            lexical,
+            words: lexical.analyzer(false),
+            stemmer: lexical.analyzer(true),
             wanted: lexical
                 .tokens(&q.text())
                 .into_iter()
@@ -52,17 +57,22 @@ impl<'a> Highlighter<'a> {
             return spans(text, &[]);
         }
         let mut matches = Vec::new();
-        for (from, to, word) in self.lexical.words(text) {
-            let hit = match self.seen.get(&word) {
+        let mut words = self.words.token_stream(text);
+        while words.advance() {
+            let word = words.token();
+            let hit = match self.seen.get(&word.text) {
                 Some(&hit) => hit,
                 None => {
-                    let hit = self.wanted.contains(&self.lexical.stem(&word));
-                    self.seen.insert(word, hit);
+                    // The stemmer works word by word: stemming a word alone gives the stem it
+                    // gets in running text.
+                    let mut stem = self.stemmer.token_stream(&word.text);
+                    let hit = stem.advance() && self.wanted.contains(&stem.token().text);
+                    self.seen.insert(word.text.clone(), hit);
                     hit
                 }
             };
             if hit {
-                matches.push((from, to));
+                matches.push((word.offset_from, word.offset_to));
             }
         }
         spans(text, &matches)

@@ -657,31 +657,24 @@ impl LexicalIndex {
         Ok(if all > 0.0 { have / all } else { 0.0 })
     }
 
-    /// The lower-cased words of `text` with their byte offsets: [`LexicalIndex::tokens`]
-    /// before stemming, so that a caller can stem each distinct word once.
-    pub fn words(&self, text: &str) -> Vec<(usize, usize, String)> {
-        self.token_offsets(WORD_TOKENIZER, text)
-    }
-
-    /// `word` (one lower-cased word, from [`LexicalIndex::words`]) as the index stems it.
-    pub fn stem(&self, word: &str) -> String {
-        self.token_offsets(TEXT_TOKENIZER, word)
-            .pop()
-            .map_or_else(String::new, |(_, _, t)| t)
+    /// The analyser that splits text into lower-cased words (`stemmed`: and stems them, as the
+    /// title and abstract are indexed), for a caller that runs it many times.
+    pub fn analyzer(&self, stemmed: bool) -> TextAnalyzer {
+        let name = if stemmed {
+            TEXT_TOKENIZER
+        } else {
+            WORD_TOKENIZER
+        };
+        self.index
+            .tokenizers()
+            .get(name)
+            .expect("registered tokenizer")
     }
 
     /// The stemmed, lower-cased tokens of `text`, as the title and abstract are indexed, with
     /// their byte offsets.
     pub fn tokens(&self, text: &str) -> Vec<(usize, usize, String)> {
-        self.token_offsets(TEXT_TOKENIZER, text)
-    }
-
-    fn token_offsets(&self, analyzer: &str, text: &str) -> Vec<(usize, usize, String)> {
-        let mut analyzer = self
-            .index
-            .tokenizers()
-            .get(analyzer)
-            .expect("registered tokenizer");
+        let mut analyzer = self.analyzer(true);
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
         while stream.advance() {

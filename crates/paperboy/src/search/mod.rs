@@ -455,7 +455,7 @@ impl Search {
 
     /// Highlights the words of texts that match `q`'s terms and phrases (by their stems, as
     /// the index matches them); one highlighter serves all the texts of a page of results.
-    pub fn highlighter(&self, q: &ParsedQuery) -> Highlighter<'_> {
+    pub fn highlighter(&self, q: &ParsedQuery) -> Highlighter {
         Highlighter::new(&self.lexical, q)
     }
 }

@@ -268,7 +268,7 @@ pub async fn search_api(
     Ok(Json(items).into_response())
 }
 
-fn item(paper: &Paper, highlighter: &mut Highlighter<'_>, base: &str) -> HfSearchItem {
+fn item(paper: &Paper, highlighter: &mut Highlighter, base: &str) -> HfSearchItem {
     HfSearchItem {
         item: hf_daily_paper(paper, base),
         upvoted: false,

@@ -1,6 +1,6 @@
 //! Papers and the feed: merging imported records, reading papers and feed lists.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -180,13 +180,10 @@ pub(super) async fn merge_in(
     ids.sort();
     ids.dedup();
     let mut state = load_observed(tx, &ids).await?;
-    // What each stored paper's vectors were embedded from: a write that leaves it as it was
-    // keeps them current.
-    let embedded_text: HashMap<String, (String, String)> = state
-        .iter()
-        .map(|(id, o)| (id.clone(), (o.paper.title.clone(), o.paper.summary.clone())))
-        .collect();
     let mut dirty: HashMap<String, bool> = HashMap::new(); // id -> content changed
+    // Papers new to the store or whose title or abstract (what their vectors are embedded
+    // from) changed: every other write keeps the paper's vectors current.
+    let mut new_text: HashSet<String> = HashSet::new();
     let mut counts = WriteCounts::default();
     for incoming in batch {
         let id = incoming.paper.id.to_string();
@@ -194,11 +191,16 @@ pub(super) async fn merge_in(
             MergeOutcome::Added(o) => {
                 counts.added += 1;
                 dirty.insert(id.clone(), true);
+                new_text.insert(id.clone());
                 state.insert(id, o);
             }
             MergeOutcome::Updated(o) => {
                 counts.updated += 1;
                 dirty.insert(id.clone(), true);
+                let stored = &state[&id].paper;
+                if stored.title != o.paper.title || stored.summary != o.paper.summary {
+                    new_text.insert(id.clone());
+                }
                 state.insert(id, o);
             }
             MergeOutcome::Refreshed(o) => {
@@ -217,14 +219,7 @@ pub(super) async fn merge_in(
         dirty_ids.sort();
         let same_text: Vec<&str> = dirty_ids
             .iter()
-            .filter(|id| {
-                let paper = &state[id.as_str()].paper;
-                embedded_text
-                    .get(id.as_str())
-                    .is_some_and(|(title, summary)| {
-                        *title == paper.title && *summary == paper.summary
-                    })
-            })
+            .filter(|id| !new_text.contains(id.as_str()))
             .map(|id| id.as_str())
             .collect();
         super::search::keep_vectors_current(tx, &same_text, seq).await?;
