@@ -51,7 +51,7 @@ def main():
     print(f"| embedder | texts/s (median of {ROUNDS}) | runs | paperboy's ratio to it |")
     print("| --- | ---: | --- | ---: |")
     runs = ", ".join(f"{r:.1f}" for r in bench["runs"])
-    print(f"| paperboy (ONNX Runtime, int8 export) | {ours_rate:.1f} | {runs} | 100% |")
+    print(f"| paperboy (ONNX Runtime, int8 products) | {ours_rate:.1f} | {runs} | 100% |")
     for name, value, runs in [("fp32", fp32, fp32_runs), ("bf16 autocast", bf16, bf16_runs)]:
         runs = ", ".join(f"{r:.1f}" for r in runs)
         print(f"| PyTorch {name} | {value:.1f} | {runs} | {100 * ours_rate / value:.0f}% |")

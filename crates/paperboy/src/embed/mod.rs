@@ -5,6 +5,7 @@
 //! vector is tagged with [`Embedder::model_id`] and only vectors of the configured model are
 //! loaded.
 
+pub mod graph;
 pub mod hashed;
 pub mod minilm;
 pub mod weights;

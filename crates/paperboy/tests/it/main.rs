@@ -7,6 +7,7 @@ mod arxiv_client;
 mod browser;
 mod cli;
 mod email;
+mod embed;
 mod fake_arxiv;
 mod feeds;
 mod feeds_private;
