@@ -30,6 +30,8 @@ use vectors::VectorIndex;
 const INDEX_BATCH: u32 = 2000;
 /// Papers embedded per store round trip.
 const EMBED_BATCH: u32 = 64;
+/// Vectors of other models deleted per write transaction, once the current model's are complete.
+const FORGET_BATCH: u32 = 2_000;
 /// Vectors read from the store per round trip at start-up (each batch is 1.5 KB a vector in
 /// f32 before it is quantised, so small batches keep the start-up peak low).
 const VECTOR_BATCH: u32 = 2_000;
@@ -304,6 +306,23 @@ impl Search {
             }));
         }
         self.load_vectors(store).await?;
+        if store.count_papers_to_embed(&model).await? == 0 {
+            // Every paper has a vector of this model: those of another (an earlier model, or
+            // the same one run differently) are never loaded again and only take space.
+            let mut forgotten = 0;
+            loop {
+                let gone = store
+                    .forget_vectors_of_other_models(&model, FORGET_BATCH)
+                    .await?;
+                forgotten += gone;
+                if gone < u64::from(FORGET_BATCH) {
+                    break;
+                }
+            }
+            if forgotten > 0 {
+                tracing::info!(forgotten, %model, "deleted the vectors of other embedding models");
+            }
+        }
         Ok(done)
     }
 

@@ -103,6 +103,15 @@ impl Store {
         }
     }
 
+    /// Deletes up to `limit` vectors of models other than `model`, in one transaction; returns
+    /// how many went. Called once every paper has a vector of `model`, in batches, so the
+    /// writer is never held for long.
+    pub async fn forget_vectors_of_other_models(&self, model: &str, limit: u32) -> Result<u64> {
+        match self {
+            Store::Sqlite(s) => s.forget_vectors_of_other_models(model, limit).await,
+        }
+    }
+
     /// Up to `limit` vectors of `model` written after `vector_id`, in write order.
     pub async fn vectors_after(
         &self,

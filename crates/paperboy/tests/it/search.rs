@@ -437,6 +437,33 @@ async fn an_interrupted_embedding_backfill_resumes_where_it_stopped() {
 }
 
 #[tokio::test]
+async fn vectors_of_another_model_go_once_every_paper_has_one_of_the_current_model() {
+    let t =
+        TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")]).await;
+    let store = &t.app.store;
+    let model = t.app.search.embedder().unwrap().model_id().to_owned();
+    let page = store.papers_to_embed(&model, 0, 5_000).await.unwrap();
+    let total = page.len();
+    let items: Vec<(String, i64, Vec<f32>)> = page
+        .into_iter()
+        .map(|p| (p.paper_id, p.change_seq, vec![0.05; 384]))
+        .collect();
+    store.put_vectors("an-earlier-model", &items).await.unwrap();
+    let earlier = || async {
+        store
+            .vectors_after("an-earlier-model", 0, 10_000)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(earlier().await, total);
+    // A pass that leaves nothing to embed deletes the other model's vectors.
+    t.app.search.embed_missing(store, |_, _| {}).await.unwrap();
+    assert_eq!(earlier().await, 0);
+    assert_eq!(t.app.search.vector_stats().0, total);
+}
+
+#[tokio::test]
 async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
     let t =
         TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")]).await;

@@ -166,6 +166,24 @@ impl SqliteStore {
         Ok(())
     }
 
+    pub async fn forget_vectors_of_other_models(&self, model: &str, limit: u32) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let gone = sqlx::query(
+            "DELETE FROM paper_vector WHERE vector_id IN \
+             (SELECT vector_id FROM paper_vector WHERE model <> ?1 LIMIT ?2)",
+        )
+        .bind(model)
+        .bind(i64::from(limit))
+        .execute(&mut *tx)
+        .await
+        .context("deleting vectors of other models")?
+        .rows_affected();
+        tx.commit()
+            .await
+            .context("committing the deletion of vectors")?;
+        Ok(gone)
+    }
+
     pub async fn vectors_after(
         &self,
         model: &str,
