@@ -63,31 +63,27 @@ impl MiniLm {
         };
         let exported = std::fs::read(&files.model)
             .with_context(|| format!("reading {}", files.model.display()))?;
-        let (model, rewrites) = graph::rewrite(&exported)
+        let rewritten = graph::rewrite(&exported)
             .with_context(|| format!("rewriting {}", files.model.display()))?;
-        drop(exported);
-        tracing::debug!(?rewrites, "embedding model graph rewritten");
-        let session = Session::builder(&environment)
-            .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
-            .and_then(|b| Ok(b.with_intra_threads(threads)?))
-            // Spinning worker threads halve throughput when the cores are shared (measured).
-            .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
-            // ONNX Runtime's arena keeps the buffers of one model call for the next: without
-            // it each call's tensors are fresh mappings (glibc maps anything over 128 KiB, see
-            // main.rs), which made embedding 45% slower. Its per-shape memory plans stay off:
-            // every text has its own length, so they would only grow with the texts seen.
-            .and_then(|b| {
-                Ok(b.with_execution_providers([ort::ep::CPU::default()
-                    .with_arena_allocator(true)
-                    .build()])?)
-            })
-            .and_then(|b| Ok(b.with_memory_pattern(false)?))
-            .and_then(|mut b| b.commit_from_memory(&model))
-            .map_err(|e| anyhow!("{e}"))
-            .with_context(|| format!("loading {}", files.model.display()))?;
+        tracing::debug!(rewrites = ?rewritten.1, "embedding model graph rewritten");
+        // An ONNX Runtime without the `com.microsoft` operators refuses the rewritten graph;
+        // the export as it was still runs there, slower.
+        let (session, int8) = match session(&environment, threads, &rewritten.0) {
+            Ok(session) => (session, rewritten.1.any()),
+            Err(err) => {
+                tracing::warn!(
+                    error = format!("{err:#}"),
+                    "ONNX Runtime refused the rewritten embedding model: running it as exported"
+                );
+                let session = session(&environment, threads, &exported)
+                    .with_context(|| format!("loading {}", files.model.display()))?;
+                (session, false)
+            }
+        };
+        drop((exported, rewritten));
         // The vectors of the export as it was and of the rewritten graph differ a little
         // (cosine about 0.99), so they are kept apart.
-        let model_id = if rewrites.any() {
+        let model_id = if int8 {
             format!("all-MiniLM-L6-v2-int8-dynamic-{MAX_TOKENS}")
         } else {
             format!("all-MiniLM-L6-v2-int8-onnx-{MAX_TOKENS}")
@@ -177,4 +173,29 @@ impl Embedder for MiniLm {
         }
         Ok(out)
     }
+}
+
+/// An ONNX Runtime session for the serialised model `bytes`, with `threads` intra-op threads.
+fn session(
+    environment: &ort::environment::Environment,
+    threads: usize,
+    bytes: &[u8],
+) -> anyhow::Result<Session> {
+    Session::builder(environment)
+        .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
+        .and_then(|b| Ok(b.with_intra_threads(threads)?))
+        // Spinning worker threads halve throughput when the cores are shared (measured).
+        .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
+        // ONNX Runtime's arena keeps the buffers of one model call for the next: without it
+        // each call's tensors are fresh mappings (glibc maps anything over 128 KiB, see
+        // main.rs), which made embedding 45% slower. Its per-shape memory plans stay off: every
+        // text has its own length, so they would only grow with the texts seen.
+        .and_then(|b| {
+            Ok(b.with_execution_providers([ort::ep::CPU::default()
+                .with_arena_allocator(true)
+                .build()])?)
+        })
+        .and_then(|b| Ok(b.with_memory_pattern(false)?))
+        .and_then(|mut b| b.commit_from_memory(bytes))
+        .map_err(|e| anyhow!("{e}"))
 }
