@@ -21,7 +21,7 @@ tasks:
   ci [--no-lint]   provision the test environment, check formatting, run clippy and all tests
                    (--no-lint skips fmt and clippy)
   test-env         only provision the test environment, then print its `export` lines
-  bench [http|import|upvotes|search-quality|search-http|embed]
+  bench [http|import|upvotes|search|search-quality|search-http|embed]
                    run the benchmarks (http, import and upvotes without an argument);
                    see BENCHMARKS.md
   help             this text";
@@ -138,6 +138,10 @@ mod tests {
         assert_eq!(
             parse(&["bench", "import"]).unwrap(),
             Task::Bench(bench::Which::Import)
+        );
+        assert_eq!(
+            parse(&["bench", "search"]).unwrap(),
+            Task::Bench(bench::Which::Search)
         );
         assert_eq!(
             parse(&["bench", "search-quality"]).unwrap(),

