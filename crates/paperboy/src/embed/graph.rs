@@ -329,15 +329,10 @@ impl<'a> Plan<'a> {
     fn bias_of(&self, product: &str, cols: i64) -> Option<(usize, &'a str)> {
         let at = self.only_consumer(product)?;
         let add = &self.nodes[at];
-        if add.op_type != "Add" || !add.domain.is_empty() || add.input.len() != 2 {
+        if add.op_type != "Add" || !add.domain.is_empty() {
             return None;
         }
-        let other = if add.input[0] == product {
-            &add.input[1]
-        } else {
-            &add.input[0]
-        };
-        let bias = self.initializers.get(other.as_str())?;
+        let bias = self.initializers.get(self.other_input(at, product)?)?;
         (bias.data_type == FLOAT && bias.dims.as_slice() == [cols]).then_some((at, &bias.name))
     }
 

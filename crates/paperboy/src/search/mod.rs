@@ -306,7 +306,11 @@ impl Search {
             }));
         }
         self.load_vectors(store).await?;
-        if store.count_papers_to_embed(&model).await? == 0 {
+        // `serve` calls this every few seconds: the cheap probe comes first, and the count
+        // (a pass over every paper) and the write only when there is something to delete.
+        if store.has_vectors_of_other_models(&model).await?
+            && store.count_papers_to_embed(&model).await? == 0
+        {
             // Every paper has a vector of this model: those of another (an earlier model, or
             // the same one run differently) are never loaded again and only take space.
             let mut forgotten = 0;

@@ -103,6 +103,13 @@ impl Store {
         }
     }
 
+    /// Whether any vector of a model other than `model` is stored (two index probes).
+    pub async fn has_vectors_of_other_models(&self, model: &str) -> Result<bool> {
+        match self {
+            Store::Sqlite(s) => s.has_vectors_of_other_models(model).await,
+        }
+    }
+
     /// Deletes up to `limit` vectors of models other than `model`, in one transaction; returns
     /// how many went. Called once every paper has a vector of `model`, in batches, so the
     /// writer is never held for long.

@@ -166,6 +166,18 @@ impl SqliteStore {
         Ok(())
     }
 
+    pub async fn has_vectors_of_other_models(&self, model: &str) -> Result<bool> {
+        // `model <> ?` would walk the whole `paper_vector_model` index; two ranges seek it.
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM paper_vector WHERE model < ?1) \
+             OR EXISTS (SELECT 1 FROM paper_vector WHERE model > ?1)",
+        )
+        .bind(model)
+        .fetch_one(&self.reader)
+        .await
+        .context("looking for vectors of other models")?)
+    }
+
     pub async fn forget_vectors_of_other_models(&self, model: &str, limit: u32) -> Result<u64> {
         let mut tx = self.begin_write().await?;
         let gone = sqlx::query(
