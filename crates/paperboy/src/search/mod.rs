@@ -90,6 +90,9 @@ pub struct Search {
     embedder: Option<Arc<dyn Embedder>>,
     /// The newest `vector_id` loaded from the store.
     vector_mark: AtomicI64,
+    /// The paper `change_seq` up to which [`Search::embed_missing`] last found every paper
+    /// embedded: while the store's sequence stays there, there is nothing to look for.
+    embedded_through: AtomicI64,
     /// Whether the vector index has been told which papers were hidden before this process
     /// started (later changes arrive through the change sequence).
     hidden_loaded: AtomicBool,
@@ -126,6 +129,7 @@ impl Search {
             vectors: RwLock::new(VectorIndex::new(dim)),
             embedder,
             vector_mark: AtomicI64::new(0),
+            embedded_through: AtomicI64::new(i64::MIN),
             hidden_loaded: AtomicBool::new(false),
             gate: tokio::sync::Mutex::new(()),
         })
@@ -262,6 +266,11 @@ impl Search {
     /// at a time, in one pass over the papers; each batch is stored before the next starts, so a
     /// killed run resumes. A paper that changes behind the pass is embedded by the next call.
     /// `progress` gets (done, remaining at start). Returns the number embedded.
+    ///
+    /// Finding the papers to embed reads every paper, so a call made when no paper has changed
+    /// since a pass that left none behind returns at once: `serve` calls this every few seconds.
+    /// A paper's vector is outdated only when its `change_seq` moves, so an unchanged store
+    /// sequence means nothing new to embed.
     pub async fn embed_missing(
         &self,
         store: &Store,
@@ -270,8 +279,13 @@ impl Search {
         let Some(embedder) = self.embedder.clone() else {
             return Ok(0);
         };
+        // Read before the pass: a paper that changes during it moves the sequence past this.
+        let through = store.paper_change_seq().await?;
+        if self.embedded_through.load(Ordering::Acquire) == through {
+            return Ok(0);
+        }
         let model = embedder.model_id().to_owned();
-        let remaining = store.count_papers_to_embed(&model).await? as u64;
+        let mut to_embed: Option<u64> = None;
         let mut done = 0;
         let mut prefetch: Option<tokio::task::JoinHandle<_>> = None;
         loop {
@@ -281,6 +295,11 @@ impl Search {
             };
             let Some(after) = batch.last().map(|p| p.position) else {
                 break;
+            };
+            // Counted only when there is work: the count is a second pass over every paper.
+            let remaining = match to_embed {
+                Some(n) => n,
+                None => *to_embed.insert(store.count_papers_to_embed(&model).await? as u64),
             };
             let e = embedder.clone();
             let texts: Vec<String> = batch
@@ -327,6 +346,7 @@ impl Search {
                 tracing::info!(forgotten, %model, "deleted the vectors of other embedding models");
             }
         }
+        self.embedded_through.store(through, Ordering::Release);
         Ok(done)
     }
 

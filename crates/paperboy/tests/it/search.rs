@@ -464,6 +464,55 @@ async fn vectors_of_another_model_go_once_every_paper_has_one_of_the_current_mod
 }
 
 #[tokio::test]
+async fn an_unchanged_store_is_not_searched_again_for_papers_to_embed() {
+    let t = TestApp::spawn_with_env(&[], &[("PAPERBOY_EMBEDDER", "hashed")]).await;
+    let (store, search) = (&t.app.store, &t.app.search);
+    let dir = tempfile::tempdir().unwrap();
+    let import_paper = |id: &str| {
+        let path = dir.path().join(format!("{id}.jsonl"));
+        let line = serde_json::json!({
+            "id": id, "title": format!("Spin-chain batteries {id}"),
+            "abstract": "We extract work from a chain of spins coupled to a charger.",
+            "authors": ["Ada Quokka"], "categories": ["quant-ph"],
+            "published": "2025-03-04T00:00:00Z", "updated": "2025-03-04T00:00:00Z",
+        });
+        std::fs::write(&path, format!("{line}\n")).unwrap();
+        import(store, path)
+    };
+    import_paper("2503.99998").await;
+    assert_eq!(search.embed_missing(store, |_, _| {}).await.unwrap(), 1);
+    // Vectors of another model are deleted by a pass that finds every paper embedded; with
+    // no paper changed since the last such pass, no pass runs, so they stay.
+    let other = |p: &str| (p.to_owned(), 1, vec![0.05; 384]);
+    store
+        .put_vectors("an-earlier-model", &[other("2503.99998")])
+        .await
+        .unwrap();
+    let mut called = false;
+    assert_eq!(
+        search
+            .embed_missing(store, |_, _| called = true)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(!called);
+    let earlier = || async {
+        store
+            .vectors_after("an-earlier-model", 0, 10)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(earlier().await, 1, "no pass ran");
+    // A new paper moves the store's change sequence: the next call embeds it, and its pass
+    // (which leaves nothing behind) tidies up.
+    import_paper("2503.99999").await;
+    assert_eq!(search.embed_missing(store, |_, _| {}).await.unwrap(), 1);
+    assert_eq!(earlier().await, 0);
+}
+
+#[tokio::test]
 async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
     let t =
         TestApp::spawn_with_env(&[hf_daily_fixtures()], &[("PAPERBOY_EMBEDDER", "hashed")]).await;
