@@ -7,10 +7,12 @@
 //! The output is mean-pooled over the attention mask and normalised, as sentence-transformers
 //! does for this model.
 
-use std::sync::Mutex;
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Context as _, anyhow};
 use ndarray::Array2;
+use ort::environment::Environment;
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::value::TensorRef;
@@ -38,6 +40,16 @@ impl MiniLm {
     /// Loads ONNX Runtime, the model and the tokenizer; `threads` is ONNX Runtime's intra-op
     /// thread count (0: one per core).
     pub fn load(files: &ModelFiles, threads: usize) -> anyhow::Result<MiniLm> {
+        MiniLm::load_rewritten_by(files, threads, graph::rewrite)
+    }
+
+    /// [`MiniLm::load`] with the graph rewritten by `rewrite` instead of [`graph::rewrite`]
+    /// (tests give it one whose graph ONNX Runtime refuses, to see the fallback run).
+    pub fn load_rewritten_by(
+        files: &ModelFiles,
+        threads: usize,
+        rewrite: impl FnOnce(&[u8]) -> anyhow::Result<(Vec<u8>, graph::Rewrites)>,
+    ) -> anyhow::Result<MiniLm> {
         let mut tokenizer = Tokenizer::from_file(&files.tokenizer)
             .map_err(|e| anyhow!("{e}"))
             .with_context(|| format!("reading {}", files.tokenizer.display()))?;
@@ -51,11 +63,7 @@ impl MiniLm {
             strategy: PaddingStrategy::BatchLongest,
             ..PaddingParams::default()
         }));
-        let environment = ort::init_from(&files.runtime)
-            .with_context(|| format!("loading ONNX Runtime from {}", files.runtime.display()))?
-            .with_name("paperboy")
-            .build()
-            .map_err(|e| anyhow!("{e}"))?;
+        let environment = environment(&files.runtime)?;
         let threads = if threads == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
@@ -63,8 +71,8 @@ impl MiniLm {
         };
         let exported = std::fs::read(&files.model)
             .with_context(|| format!("reading {}", files.model.display()))?;
-        let rewritten = graph::rewrite(&exported)
-            .with_context(|| format!("rewriting {}", files.model.display()))?;
+        let rewritten =
+            rewrite(&exported).with_context(|| format!("rewriting {}", files.model.display()))?;
         tracing::debug!(rewrites = ?rewritten.1, "embedding model graph rewritten");
         // An ONNX Runtime without the `com.microsoft` operators refuses the rewritten graph;
         // the export as it was still runs there, slower.
@@ -175,12 +183,25 @@ impl Embedder for MiniLm {
     }
 }
 
+/// ONNX Runtime allows one environment per process: the first model loaded makes it (loading
+/// the library from `runtime`), and every later one shares it, whatever its `runtime`.
+fn environment(runtime: &Path) -> anyhow::Result<Environment> {
+    static ENVIRONMENT: Mutex<Option<Environment>> = Mutex::new(None);
+    let mut shared = ENVIRONMENT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(environment) = shared.as_ref() {
+        return Ok(environment.clone());
+    }
+    let environment = ort::init_from(runtime)
+        .with_context(|| format!("loading ONNX Runtime from {}", runtime.display()))?
+        .with_name("paperboy")
+        .build()
+        .map_err(|e| anyhow!("{e}"))?;
+    *shared = Some(environment.clone());
+    Ok(environment)
+}
+
 /// An ONNX Runtime session for the serialised model `bytes`, with `threads` intra-op threads.
-fn session(
-    environment: &ort::environment::Environment,
-    threads: usize,
-    bytes: &[u8],
-) -> anyhow::Result<Session> {
+fn session(environment: &Environment, threads: usize, bytes: &[u8]) -> anyhow::Result<Session> {
     Session::builder(environment)
         .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
         .and_then(|b| Ok(b.with_intra_threads(threads)?))
