@@ -360,15 +360,23 @@ impl LexicalIndex {
             let (docs, total) = searcher.search(&query, &(collector, Count))?;
             (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total)
         } else {
-            // Ranking and counting run apart: a top-k collector alone lets tantivy skip blocks
-            // that cannot reach the top (block-max WAND), and counting needs no scores.
             let collector = TopDocs::with_limit(limit)
                 .and_offset(offset)
                 .order_by_score();
-            (
-                searcher.search(&query, &collector)?,
-                searcher.search(&query, &Count)?,
-            )
+            if q.phrases.is_empty() && !q.has_filters() {
+                // Ranking and counting run apart: a top-k collector alone lets tantivy skip
+                // blocks that cannot reach the top of a flat union of terms (block-max WAND),
+                // and counting needs no scores.
+                (
+                    searcher.search(&query, &collector)?,
+                    searcher.search(&query, &Count)?,
+                )
+            } else {
+                // With a phrase or a filter the query is an intersection, which tantivy scores
+                // match by match anyway: one pass ranks and counts (a phrase checks positions
+                // once instead of twice).
+                searcher.search(&query, &(collector, Count))?
+            }
         };
         Ok((self.hits(&searcher, addrs)?, total))
     }
