@@ -11,7 +11,7 @@ use fantoccini::{Client, Locator};
 use paperboy::email::outbox::{RunMode, send_pending};
 use serde_json::Value;
 
-use crate::browser::{connect, console_errors, start_driver};
+use crate::browser::{click, connect, console_errors, start_driver, type_into};
 use crate::fake_arxiv::FakeArxiv;
 use crate::members::members_fixture;
 use crate::support::{TestApp, tool};
@@ -140,20 +140,8 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
     let result = async {
         // Ask for a link.
         client.goto(&format!("{base}/login")).await.unwrap();
-        client
-            .find(Locator::Css("#login-email"))
-            .await
-            .unwrap()
-            .send_keys("ada@example.org")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css(".login-form button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        type_into(&client, "#login-email", "ada@example.org").await;
+        click(&client, ".login-form button").await;
         wait_for(&client, "the notice", "return document.querySelector('main h1').textContent === 'Check your inbox';").await;
         send_pending(&t.app.store, &t.app.mailer, RunMode::Once).await.unwrap();
         let messages = sink.messages();
@@ -169,13 +157,7 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
             .to_owned();
         // The link's page has a button; pressing it logs in.
         client.goto(&link).await.unwrap();
-        client
-            .find(Locator::Css("main form button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, "main form button").await;
         wait_for(&client, "the login", "return document.querySelector('.account-name') !== null;").await;
         let account = client.find(Locator::Css(".account-name")).await.unwrap();
         assert_eq!(account.text().await.unwrap(), "ada");
@@ -184,13 +166,7 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
         client.goto(&format!("{base}/papers/date/2026-08-21")).await.unwrap();
         let before = t.get_json("/api/papers/2608.90002").await.1["upvotes"].as_i64().unwrap();
         let form = "form.vote-form[action='/papers/2608.90002/upvote']";
-        client
-            .find(Locator::Css(&format!("{form} button")))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, &format!("{form} button")).await;
         wait_for(
             &client,
             "the upvote",
@@ -208,39 +184,15 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
 
         // Submit an unknown paper: fetched from (fake) arXiv, onto today's feed.
         client.goto(&format!("{base}/submit")).await.unwrap();
-        client
-            .find(Locator::Css("#submit-paper"))
-            .await
-            .unwrap()
-            .send_keys("https://arxiv.org/abs/1707.08567v1")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css(".submit-form button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        type_into(&client, "#submit-paper", "https://arxiv.org/abs/1707.08567v1").await;
+        click(&client, ".submit-form button").await;
         wait_for(&client, "the paper page", "return location.pathname === '/papers/1707.08567';").await;
         let (_, info) = t.get_json("/api/papers/1707.08567").await;
         assert_eq!(info["submittedOnDailyBy"]["name"], "ada");
 
         // Comment on it, then save it.
-        client
-            .find(Locator::Css("#comment-body"))
-            .await
-            .unwrap()
-            .send_keys("Worth reading: **section 3**.")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css(".comment-form button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        type_into(&client, "#comment-body", "Worth reading: **section 3**.").await;
+        click(&client, ".comment-form button").await;
         wait_for(&client, "the comment", "return document.querySelector('.comment-body strong') !== null;").await;
         let strong = client.find(Locator::Css(".comment-body strong")).await.unwrap();
         assert_eq!(strong.text().await.unwrap(), "section 3");
@@ -261,29 +213,11 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
         name.send_keys("<img src=x onerror=\"window.__xss=1\"><script>window.__xss=1</script>")
             .await
             .unwrap();
-        client
-            .find(Locator::Css(".profile-form button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, ".profile-form button").await;
         wait_for(&client, "the profile", "return document.querySelector('main .notice') !== null;").await;
         client.goto(&format!("{base}/papers/2608.90001")).await.unwrap();
-        client
-            .find(Locator::Css("#comment-body"))
-            .await
-            .unwrap()
-            .send_keys("<img src=x onerror=\"window.__xss=1\"> [x](javascript:window.__xss=1) <script>window.__xss=1</script>")
-            .await
-            .unwrap();
-        client
-            .find(Locator::Css(".comment-form button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        type_into(&client, "#comment-body", "<img src=x onerror=\"window.__xss=1\"> [x](javascript:window.__xss=1) <script>window.__xss=1</script>").await;
+        click(&client, ".comment-form button").await;
         wait_for(&client, "the hostile comment", "return document.querySelectorAll('.comment').length === 1;").await;
         for path in ["/papers/2608.90001", "/papers/date/2026-08-21", "/saved", "/papers/2608.90001.md"] {
             client.goto(&format!("{base}{path}")).await.unwrap();
@@ -305,13 +239,7 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
         assert!(errors.iter().all(|e| !e.contains("__xss")), "{errors:?}");
 
         // Log out.
-        client
-            .find(Locator::Css(".account-nav form button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, ".account-nav form button").await;
         wait_for(&client, "the logout", "return document.querySelector(\".account-nav a[href='/login']\") !== null;").await;
         let login = client.find(Locator::Css(".account-nav a[href='/login']")).await.unwrap();
         assert_eq!(login.text().await.unwrap(), "Log in");
