@@ -1,16 +1,14 @@
 //! A member's settings: their profile (username and display name) and personal API tokens.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::community::{guard, guard_csrf_form};
 use super::error::PageError;
 use super::login::html;
+use super::member_form::{CsrfForm, MemberForm, Posted};
 use super::session::{self, Viewer};
 use crate::app::App;
 use crate::domain::member::{Member, parse_fullname, parse_username};
@@ -96,21 +94,19 @@ pub struct ProfileForm {
     fullname: String,
 }
 
+impl Posted for ProfileForm {
+    const NAME: &'static str = "profile";
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /settings/profile`
 pub async fn save_profile(
     State(app): State<App>,
-    headers: HeaderMap,
-    form: Result<Form<ProfileForm>, FormRejection>,
+    MemberForm { viewer, form }: MemberForm<ProfileForm>,
 ) -> PageResult {
-    let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest(
-            "The profile form was incomplete.".into(),
-        ));
-    };
-    let viewer = match guard(&app, &headers, &form.csrf) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let parsed =
         parse_username(&form.username).and_then(|u| parse_fullname(&form.fullname).map(|f| (u, f)));
     let (username, fullname) = match parsed {
@@ -157,21 +153,19 @@ pub struct TokenForm {
     name: String,
 }
 
+impl Posted for TokenForm {
+    const NAME: &'static str = "token";
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /settings/tokens`: creates a token and shows it once.
 pub async fn create_api_token(
     State(app): State<App>,
-    headers: HeaderMap,
-    form: Result<Form<TokenForm>, FormRejection>,
+    MemberForm { viewer, form }: MemberForm<TokenForm>,
 ) -> PageResult {
-    let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest(
-            "The token form was incomplete.".into(),
-        ));
-    };
-    let viewer = match guard(&app, &headers, &form.csrf) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let name: String = form.name.trim().chars().take(60).collect();
     let name = if name.is_empty() {
         "token".to_owned()
@@ -186,13 +180,8 @@ pub async fn create_api_token(
 pub async fn revoke_api_token(
     State(app): State<App>,
     Path(token_id): Path<i64>,
-    headers: HeaderMap,
-    form: Result<Form<super::login::CsrfForm>, FormRejection>,
+    MemberForm { viewer, .. }: MemberForm<CsrfForm>,
 ) -> PageResult {
-    let viewer = match guard_csrf_form(&app, &headers, form) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let revoked = app
         .store
         .revoke_api_token(viewer.member.account_id, token_id, app.now())

@@ -3,36 +3,21 @@
 //! Every route answers 404 to non-admins, so the page does not advertise itself.
 
 use askama::Template;
-use axum::Form;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::community::guard;
 use super::error::PageError;
 use super::login::html;
-use super::session::{self, Viewer};
+use super::member_form::{AdminForm, CsrfForm, Posted, not_admin};
+use super::session;
 use crate::app::App;
 use crate::domain::ArxivId;
 use crate::domain::member::Member;
 use crate::store::community::Comment;
 
 type PageResult = Result<Response, PageError>;
-
-fn not_admin() -> PageError {
-    PageError::NotFound("There is nothing at this address.".into())
-}
-
-/// Checks an unsafe admin request; Err is the response to send.
-fn admin_guard(app: &App, headers: &HeaderMap, csrf: &str) -> Result<Viewer, Box<Response>> {
-    let viewer = guard(app, headers, csrf)?;
-    if !viewer.member.is_admin {
-        return Err(Box::new(not_admin().into_response()));
-    }
-    Ok(viewer)
-}
 
 #[derive(Template)]
 #[template(path = "admin.html")]
@@ -76,18 +61,19 @@ pub struct HidePaperForm {
     hidden: String,
 }
 
+impl Posted for HidePaperForm {
+    const NAME: &'static str = "hide-paper";
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /admin/papers/hide` with `paper` and `hidden` (1 hides, 0 shows again).
 pub async fn hide_paper(
     State(app): State<App>,
-    headers: HeaderMap,
-    form: Result<Form<HidePaperForm>, FormRejection>,
+    AdminForm { form, .. }: AdminForm<HidePaperForm>,
 ) -> PageResult {
-    let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest("The form was incomplete.".into()));
-    };
-    if let Err(r) = admin_guard(&app, &headers, &form.csrf) {
-        return Ok(*r);
-    }
     let id =
         ArxivId::parse_lenient(&form.paper).map_err(|e| PageError::BadRequest(e.to_string()))?;
     let hidden = form.hidden != "0";
@@ -112,19 +98,20 @@ pub struct HideCommentForm {
     hidden: String,
 }
 
+impl Posted for HideCommentForm {
+    const NAME: &'static str = "hide-comment";
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /admin/comments/{id}/hide` with `hidden` (1 hides, 0 shows again).
 pub async fn hide_comment(
     State(app): State<App>,
     Path(comment_id): Path<i64>,
-    headers: HeaderMap,
-    form: Result<Form<HideCommentForm>, FormRejection>,
+    AdminForm { form, .. }: AdminForm<HideCommentForm>,
 ) -> PageResult {
-    let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest("The form was incomplete.".into()));
-    };
-    if let Err(r) = admin_guard(&app, &headers, &form.csrf) {
-        return Ok(*r);
-    }
     let comment = app.store.comment(comment_id).await?;
     app.store
         .set_comment_hidden(comment_id, form.hidden != "0", app.now())
@@ -140,14 +127,8 @@ pub async fn hide_comment(
 pub async fn ban_member(
     State(app): State<App>,
     Path(account_id): Path<i64>,
-    headers: HeaderMap,
-    form: Result<Form<super::login::CsrfForm>, FormRejection>,
+    AdminForm { viewer, .. }: AdminForm<CsrfForm>,
 ) -> PageResult {
-    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    let viewer = match admin_guard(&app, &headers, &csrf) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let member = app.store.member(account_id).await?;
     if member.account_id == viewer.member.account_id || member.is_admin {
         return Err(PageError::BadRequest(

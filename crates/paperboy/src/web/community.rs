@@ -9,9 +9,7 @@
 use std::collections::HashSet;
 
 use askama::Template;
-use axum::Form;
 use axum::Json;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,8 +19,9 @@ use serde::Deserialize;
 use super::error::PageError;
 use super::feeds::{self, FeedFormat, FeedLink};
 use super::login::html;
+use super::member_form::{CsrfForm, MemberForm, Posted};
 use super::pages::Card;
-use super::session::{self, Refused, Viewer};
+use super::session::{self, Viewer};
 use crate::app::App;
 use crate::domain::member::{Member, Refusal, check_submission, comment_html};
 use crate::domain::{ArxivId, Paper};
@@ -153,42 +152,11 @@ pub async fn paper_community(app: &App, paper: &Paper) -> Result<PaperCommunity,
     })
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
+pub(super) fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/json"))
-}
-
-/// Checks an unsafe form request; Err is the response to send instead.
-/// The response is boxed: it is the rare path, and keeps the `Result` small.
-pub(super) fn guard(app: &App, headers: &HeaderMap, csrf: &str) -> Result<Viewer, Box<Response>> {
-    let refused = match session::check_unsafe(app, headers, csrf) {
-        Ok(v) => return Ok(v),
-        Err(Refused::Forged) => PageError::Forbidden(
-            "This form was sent from another site, or the page was too old. Reload it and try again."
-                .into(),
-        )
-        .into_response(),
-        Err(Refused::LoggedOut) if wants_json(headers) => (
-            StatusCode::UNAUTHORIZED,
-            Json(serde_json::json!({"error": "Log in first", "login": "/login"})),
-        )
-            .into_response(),
-        Err(Refused::LoggedOut) => Redirect::to("/login").into_response(),
-    };
-    Err(Box::new(refused))
-}
-
-/// [`guard`] for a form that carries nothing but its CSRF token (a missing or unreadable form
-/// counts as an empty token, which `guard` refuses).
-pub(super) fn guard_csrf_form(
-    app: &App,
-    headers: &HeaderMap,
-    form: Result<Form<super::login::CsrfForm>, FormRejection>,
-) -> Result<Viewer, Box<Response>> {
-    let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    guard(app, headers, &csrf)
 }
 
 /// Where a form goes back to: the page it was on (same-origin `Referer`), else `fallback`.
@@ -246,18 +214,18 @@ pub async fn paper_action(
     let id = id.to_owned();
     let headers = req.headers().clone();
     match action {
-        "upvote" => {
-            let form = Form::<VoteForm>::from_request(req, &app).await;
-            upvote(State(app), Path(id), headers, form).await
-        }
-        "save" => {
-            let form = Form::<SaveForm>::from_request(req, &app).await;
-            save(State(app), Path(id), headers, form).await
-        }
-        _ => {
-            let form = Form::<CommentForm>::from_request(req, &app).await;
-            add_comment(State(app), Path(id), headers, form).await
-        }
+        "upvote" => match MemberForm::from_request(req, &app).await {
+            Ok(form) => upvote(State(app), Path(id), headers, form).await,
+            Err(refused) => Ok(refused),
+        },
+        "save" => match MemberForm::from_request(req, &app).await {
+            Ok(form) => save(State(app), Path(id), headers, form).await,
+            Err(refused) => Ok(refused),
+        },
+        _ => match MemberForm::from_request(req, &app).await {
+            Ok(form) => add_comment(State(app), Path(id), form).await,
+            Err(refused) => Ok(refused),
+        },
     }
 }
 
@@ -281,22 +249,21 @@ pub struct VoteForm {
     vote: String,
 }
 
+impl Posted for VoteForm {
+    const NAME: &'static str = "vote";
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /papers/{id}/upvote`
 pub async fn upvote(
     State(app): State<App>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<VoteForm>, FormRejection>,
+    MemberForm { viewer, form }: MemberForm<VoteForm>,
 ) -> PageResult {
-    let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest(
-            "The vote form was incomplete.".into(),
-        ));
-    };
-    let viewer = match guard(&app, &headers, &form.csrf) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let id = parse_id(&id)?;
     app.limits
         .vote_per_member
@@ -325,22 +292,21 @@ pub struct SaveForm {
     save: String,
 }
 
+impl Posted for SaveForm {
+    const NAME: &'static str = "save";
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /papers/{id}/save`
 pub async fn save(
     State(app): State<App>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<SaveForm>, FormRejection>,
+    MemberForm { viewer, form }: MemberForm<SaveForm>,
 ) -> PageResult {
-    let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest(
-            "The save form was incomplete.".into(),
-        ));
-    };
-    let viewer = match guard(&app, &headers, &form.csrf) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let id = parse_id(&id)?;
     app.limits
         .vote_per_member
@@ -364,6 +330,14 @@ pub struct CommentForm {
     body: String,
 }
 
+impl Posted for CommentForm {
+    const NAME: &'static str = "comment";
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// A comment body, trimmed and within limits.
 pub fn comment_body(body: &str) -> Result<String, String> {
     let body = body.trim();
@@ -382,18 +356,8 @@ pub fn comment_body(body: &str) -> Result<String, String> {
 pub async fn add_comment(
     State(app): State<App>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    form: Result<Form<CommentForm>, FormRejection>,
+    MemberForm { viewer, form }: MemberForm<CommentForm>,
 ) -> PageResult {
-    let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest(
-            "The comment form was incomplete.".into(),
-        ));
-    };
-    let viewer = match guard(&app, &headers, &form.csrf) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let id = parse_id(&id)?;
     let body = comment_body(&form.body).map_err(PageError::BadRequest)?;
     app.limits
@@ -411,18 +375,8 @@ pub async fn add_comment(
 pub async fn edit_comment(
     State(app): State<App>,
     Path(comment_id): Path<i64>,
-    headers: HeaderMap,
-    form: Result<Form<CommentForm>, FormRejection>,
+    MemberForm { viewer, form }: MemberForm<CommentForm>,
 ) -> PageResult {
-    let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest(
-            "The comment form was incomplete.".into(),
-        ));
-    };
-    let viewer = match guard(&app, &headers, &form.csrf) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let body = comment_body(&form.body).map_err(PageError::BadRequest)?;
     app.limits
         .comment_per_member
@@ -449,13 +403,8 @@ pub async fn edit_comment(
 pub async fn delete_comment(
     State(app): State<App>,
     Path(comment_id): Path<i64>,
-    headers: HeaderMap,
-    form: Result<Form<super::login::CsrfForm>, FormRejection>,
+    MemberForm { viewer, .. }: MemberForm<CsrfForm>,
 ) -> PageResult {
-    let viewer = match guard_csrf_form(&app, &headers, form) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let comment = app.store.comment(comment_id).await?;
     if !app
         .store
@@ -545,13 +494,8 @@ pub async fn saved(State(app): State<App>) -> PageResult {
 /// one, which stops working) and shows it once.
 pub async fn create_saved_feed_token(
     State(app): State<App>,
-    headers: HeaderMap,
-    form: Result<Form<super::login::CsrfForm>, FormRejection>,
+    MemberForm { viewer, .. }: MemberForm<CsrfForm>,
 ) -> PageResult {
-    let viewer = match guard_csrf_form(&app, &headers, form) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let token = feeds::saved::create_token(&app.store, viewer.member.account_id, app.now()).await?;
     saved_page(&app, &viewer, Some(&token), None).await
 }
@@ -560,13 +504,8 @@ pub async fn create_saved_feed_token(
 /// from now on).
 pub async fn revoke_saved_feed_token(
     State(app): State<App>,
-    headers: HeaderMap,
-    form: Result<Form<super::login::CsrfForm>, FormRejection>,
+    MemberForm { viewer, .. }: MemberForm<CsrfForm>,
 ) -> PageResult {
-    let viewer = match guard_csrf_form(&app, &headers, form) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     let notice = if app
         .store
         .revoke_saved_feed_token(viewer.member.account_id)
@@ -618,21 +557,19 @@ pub struct SubmitForm {
     paper: String,
 }
 
+impl Posted for SubmitForm {
+    const NAME: &'static str = "submission";
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /submit` with `paper`: an arXiv id, or an arxiv.org abs/pdf URL.
 pub async fn submit(
     State(app): State<App>,
-    headers: HeaderMap,
-    form: Result<Form<SubmitForm>, FormRejection>,
+    MemberForm { viewer, form }: MemberForm<SubmitForm>,
 ) -> PageResult {
-    let Ok(Form(form)) = form else {
-        return Err(PageError::BadRequest(
-            "The submission form was incomplete.".into(),
-        ));
-    };
-    let viewer = match guard(&app, &headers, &form.csrf) {
-        Ok(v) => v,
-        Err(r) => return Ok(*r),
-    };
     app.limits
         .submit_per_member
         .check(&viewer.member.account_id.to_string())

@@ -339,17 +339,11 @@ pub async fn confirm(
     Ok(response)
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
-}
-
 /// `POST /logout`: deletes the session row, so the old cookie is worthless.
 pub async fn logout(
     State(app): State<App>,
     headers: HeaderMap,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    form: Result<Form<super::member_form::CsrfForm>, FormRejection>,
 ) -> PageResult {
     let csrf = form.map(|Form(f)| f.csrf).unwrap_or_default();
     match session::check_unsafe(&app, &headers, &csrf) {

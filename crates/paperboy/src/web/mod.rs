@@ -13,6 +13,7 @@ pub mod feed;
 pub mod feeds;
 pub mod hf;
 pub mod login;
+pub mod member_form;
 pub mod metrics;
 pub mod openapi;
 pub mod page_cache;

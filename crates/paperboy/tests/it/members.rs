@@ -280,6 +280,48 @@ async fn forged_posts_get_403_and_gets_on_mutating_routes_get_405() {
     assert_eq!(res.status().as_u16(), 200);
 }
 
+#[tokio::test]
+async fn an_unreadable_form_gets_400_naming_it_and_an_admin_form_404_for_a_member() {
+    let t = spawn().await;
+    let s = session_for(&t, "ada@example.org").await;
+    // A body that is not a form (JSON sent to a form route).
+    let post_json = |path: &str| {
+        t.client
+            .post(format!("{}{path}", t.base_url))
+            .header(header::COOKIE, &s.cookie)
+            .header(header::ORIGIN, &t.base_url)
+            .json(&serde_json::json!({"csrf": s.csrf, "vote": "up"}))
+            .send()
+    };
+    for (path, name) in [
+        ("/papers/2608.90002/upvote", "vote"),
+        ("/papers/2608.90002/save", "save"),
+        ("/papers/2608.90002/comments", "comment"),
+        ("/submit", "submission"),
+        ("/settings/profile", "profile"),
+        ("/settings/tokens", "token"),
+    ] {
+        let res = post_json(path).await.unwrap();
+        assert_eq!(res.status().as_u16(), 400, "{path}");
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains(&format!("The {name} form was incomplete.")),
+            "{path}: {page}"
+        );
+    }
+    assert_eq!(upvotes(&t, "2608.90002").await, 10);
+    // A form that carries only its token reads as forged without one.
+    let res = post_json("/settings/tokens/1/revoke").await.unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    // Admin forms: a member who is not an admin finds nothing there, with a sound form too.
+    for path in ["/admin/papers/hide", "/admin/members/1/ban"] {
+        let res = post_form(&t, &s, path, &[("csrf", &s.csrf), ("paper", "2608.90002")]).await;
+        assert_eq!(res.status().as_u16(), 404, "{path}");
+    }
+    let hidden = t.get_json("/api/papers/2608.90002").await.0;
+    assert_eq!(hidden, 200, "the paper was not hidden");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_thousand_members_and_a_hundred_duplicate_votes_leave_an_exact_count() {
     let t = spawn().await;
