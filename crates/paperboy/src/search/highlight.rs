@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tantivy::tokenizer::TextAnalyzer;
+use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, StopWordFilter, TextAnalyzer};
 
 use super::index::LexicalIndex;
 use super::query::ParsedQuery;
@@ -38,15 +38,31 @@ pub struct Highlighter {
 }
 
 impl Highlighter {
+    /// Marks the stems of the query's words, except English stop words ("with", "the"): they
+    /// match, with a low weight, but marking them in every abstract would hide the words that
+    /// matter. A query made only of stop words has them marked.
     pub fn new(lexical: &LexicalIndex, q: &ParsedQuery) -> Highlighter {
+        let text = q.text();
+        let tokens = lexical.tokens(&text);
+        let mut stop_words = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .filter(StopWordFilter::new(Language::English).expect("tantivy has English stop words"))
+            .build();
+        let mut is_stop_word = |word: &str| !stop_words.token_stream(word).advance();
+        let content: HashSet<String> = tokens
+            .iter()
+            .filter(|(from, to, _)| !is_stop_word(&text[*from..*to]))
+            .map(|(_, _, stem)| stem.clone())
+            .collect();
+        let wanted = if content.is_empty() {
+            tokens.into_iter().map(|(_, _, stem)| stem).collect()
+        } else {
+            content
+        };
         Highlighter {
             words: lexical.analyzer(false),
             stemmer: lexical.analyzer(true),
-            wanted: lexical
-                .tokens(&q.text())
-                .into_iter()
-                .map(|(_, _, t)| t)
-                .collect(),
+            wanted,
             seen: HashMap::new(),
         }
     }

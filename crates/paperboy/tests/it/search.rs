@@ -85,6 +85,27 @@ fn highlighting_marks_every_form_of_a_query_word_and_nothing_else() {
     );
 }
 
+#[test]
+fn stop_words_are_not_highlighted_unless_the_query_has_nothing_else() {
+    let search = Search::in_ram(None).unwrap();
+    let marked = |q: &str, text: &str| -> Vec<String> {
+        search
+            .highlighter(&paperboy::search::query::parse(q))
+            .spans(text)
+            .into_iter()
+            .filter(|s| s.kind == paperboy::search::highlight::SpanKind::Highlight)
+            .map(|s| s.text)
+            .collect()
+    };
+    let text = "Reasoning with the smallest models of the year.";
+    assert_eq!(
+        marked("reasoning with small models", text),
+        ["Reasoning", "models"]
+    );
+    assert_eq!(marked("\"of the year\"", text), ["year"]);
+    assert_eq!(marked("with the", text), ["with", "the", "the"]);
+}
+
 #[tokio::test]
 async fn filters_restrict_results() {
     let t = TestApp::spawn().await;
