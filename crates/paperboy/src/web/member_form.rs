@@ -54,8 +54,8 @@ pub struct MemberForm<T> {
     pub form: T,
 }
 
-/// A form posted by an admin: [`MemberForm`]'s checks, then the viewer must be an admin
-/// (anyone else gets a 404, as if there were nothing there).
+/// A form posted by an admin: the viewer must be an admin (anyone else gets a 404, as if there
+/// were nothing there), then [`MemberForm`]'s checks.
 pub struct AdminForm<T> {
     pub viewer: Viewer,
     pub form: T,
@@ -77,10 +77,12 @@ impl<T: Posted> FromRequest<App> for AdminForm<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, app: &App) -> Result<Self, Response> {
-        let MemberForm { viewer, form } = MemberForm::<T>::from_request(req, app).await?;
-        if !viewer.member.is_admin {
+        // Anyone but an admin finds nothing here, whatever they send: the session is checked
+        // before the body, so not even a 400 tells them the address exists.
+        if !session::current().is_some_and(|v| v.member.is_admin) {
             return Err(not_admin().into_response());
         }
+        let MemberForm { viewer, form } = MemberForm::<T>::from_request(req, app).await?;
         Ok(AdminForm { viewer, form })
     }
 }

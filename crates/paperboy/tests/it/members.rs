@@ -281,7 +281,7 @@ async fn forged_posts_get_403_and_gets_on_mutating_routes_get_405() {
 }
 
 #[tokio::test]
-async fn an_unreadable_form_gets_400_naming_it_and_an_admin_form_404_for_a_member() {
+async fn an_unreadable_form_gets_400_naming_it_and_an_admin_form_404_for_anyone_else() {
     let t = spawn().await;
     let s = session_for(&t, "ada@example.org").await;
     // A body that is not a form (JSON sent to a form route).
@@ -313,9 +313,24 @@ async fn an_unreadable_form_gets_400_naming_it_and_an_admin_form_404_for_a_membe
     // A form that carries only its token reads as forged without one.
     let res = post_json("/settings/tokens/1/revoke").await.unwrap();
     assert_eq!(res.status().as_u16(), 403);
-    // Admin forms: a member who is not an admin finds nothing there, with a sound form too.
+    // Admin forms: a member who is not an admin finds nothing there, with a sound form or an
+    // unreadable one, and so does a visitor who is not logged in.
     for path in ["/admin/papers/hide", "/admin/members/1/ban"] {
         let res = post_form(&t, &s, path, &[("csrf", &s.csrf), ("paper", "2608.90002")]).await;
+        assert_eq!(res.status().as_u16(), 404, "{path}");
+        assert_eq!(
+            post_json(path).await.unwrap().status().as_u16(),
+            404,
+            "{path}"
+        );
+        let res = t
+            .client
+            .post(format!("{}{path}", t.base_url))
+            .header(header::ORIGIN, &t.base_url)
+            .form(&[("paper", "2608.90002")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status().as_u16(), 404, "{path}");
     }
     let hidden = t.get_json("/api/papers/2608.90002").await.0;
