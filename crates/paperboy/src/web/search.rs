@@ -322,6 +322,11 @@ pub struct SearchPage {
     notice: Option<String>,
     semantic_available: bool,
     searched: bool,
+    /// The search has author, category or date filters (the empty state suggests loosening them).
+    filtered: bool,
+    /// The results are ranked by meaning (hybrid or semantic): `total` is the number of
+    /// candidates ranked, not of every paper that shares a word with the query.
+    by_meaning: bool,
     hits: Vec<Hit>,
     total: usize,
     first: usize,
@@ -378,6 +383,8 @@ pub async fn search_page(
         notice: None,
         semantic_available,
         searched: !query.is_empty(),
+        filtered: query.has_filters(),
+        by_meaning: false,
         hits: Vec::new(),
         total: 0,
         first: page * PAGE_SIZE + 1,
@@ -393,6 +400,7 @@ pub async fn search_page(
     if view.searched {
         let (results, papers, query) = run(&app, query, mode, page * PAGE_SIZE, PAGE_SIZE).await?;
         view.total = results.total;
+        view.by_meaning = results.mode != Mode::Lexical;
         let mut highlighter = app.search.highlighter(&query);
         view.hits = papers
             .iter()

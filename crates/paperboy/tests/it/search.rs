@@ -195,6 +195,13 @@ async fn the_page_shows_highlighted_results_counts_and_the_lexical_only_notice()
     let (status, html) = t.get_text("/search?q=model&p=1").await;
     assert_eq!(status, 200);
     assert!(html.contains("Results 21–"));
+    // Keyword results count every match; an empty result with filters says to loosen them.
+    assert!(!html.contains(" closest"));
+    let (_, html) = t.get_text("/search?q=model&cat=astro-ph.CO").await;
+    assert!(
+        html.contains("No papers match these words and filters"),
+        "{html}"
+    );
 }
 
 fn write_jsonl(dir: &std::path::Path, id: &str, title: &str) -> PathBuf {
@@ -605,6 +612,11 @@ async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
         .await
         .unwrap();
     assert!(n > 30);
+    let (_, html) = t.get_text("/search?q=visual+encoder").await;
+    assert!(
+        html.contains("Results 1–20 of the "),
+        "hybrid counts its candidates"
+    );
     let (status, html) = t.get_text(&format!("/papers/{CONVLLAVA}")).await;
     assert_eq!(status, 200);
     let related = html
