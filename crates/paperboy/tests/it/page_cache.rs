@@ -20,7 +20,7 @@ fn card_upvotes(page: &str, id: &str) -> Option<i64> {
     let card = page
         .split("<li class=\"paper-card\">")
         .find(|card| card.contains(&format!("action=\"/papers/{id}/upvote\"")))?;
-    let count = card.split("title=\"").nth(1)?.split(" upvotes\"").next()?;
+    let count = card.split("title=\"").nth(1)?.split(" upvote").next()?;
     Some(count.parse().expect("an upvote count"))
 }
 
@@ -73,7 +73,7 @@ async fn upvotes_hides_and_imports_show_on_the_next_anonymous_request() {
             .find(|c| c.contains("/papers/2608.90002/upvote"))
             .unwrap()
             .to_owned();
-        card.contains("title=\"1 comments\"")
+        card.contains("title=\"1 comment\"")
     };
     assert!(!comments(&cached_day(&t).await));
     let res = post_form(
