@@ -636,6 +636,12 @@ async fn comments_are_sanitised_editable_by_their_author_and_counted() {
     let bob = session_for(&t, "bob@example.org").await;
     let (_, before) = t.get_json("/api/papers/2608.90002").await;
     assert_eq!(before["numComments"], 0);
+    // A paper whose count came with its import (HF's comments) says where they are.
+    let (_, page) = t.get_text("/papers/2608.90001").await;
+    assert!(page.contains("💬 2 comments"), "{page}");
+    assert!(page.contains("made on Hugging Face, which are not copied here"));
+    let (_, page) = t.get_text("/papers/2608.90002").await;
+    assert!(page.contains("No comments here yet.</p>"));
     let body = "**Nice** [code](https://example.org) <script>window.__xss=1</script> [x](javascript:window.__xss=1)";
     let res = post_form(
         &t,
