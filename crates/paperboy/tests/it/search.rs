@@ -256,6 +256,24 @@ async fn import(store: &Store, file: PathBuf) {
         .unwrap();
 }
 
+/// A search over a new store holding `papers` (lines of a JSONL import), caught up with it; the
+/// directory holds both.
+async fn search_over(
+    papers: impl Iterator<Item = serde_json::Value>,
+) -> (tempfile::TempDir, Search) {
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&data.path().join("paperboy.db"))
+        .await
+        .unwrap();
+    let lines: Vec<String> = papers.map(|p| p.to_string()).collect();
+    let file = data.path().join("papers.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    import(&store, file).await;
+    let search = Search::open(&data.path().join("search"), None).unwrap();
+    search.catch_up(&store).await.unwrap();
+    (data, search)
+}
+
 #[tokio::test]
 async fn a_deleted_index_is_rebuilt_and_a_stale_one_catches_up() {
     let (data, store) = store_with_fixtures().await;
@@ -334,33 +352,22 @@ async fn a_phrase_with_a_date_filter_counts_every_match_and_ranks_the_page() {
     // Twelve papers across three years; "spin chain" as a phrase is in all but those with
     // the words apart. Such a query ranks and counts in one pass (a flat union of words runs
     // the two apart): both must agree with what the papers hold.
-    let data = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&data.path().join("paperboy.db"))
-        .await
-        .unwrap();
-    let lines: Vec<String> = (0..12)
-        .map(|i| {
-            let title = if i % 4 == 3 {
-                format!("A chain of quokkas and their spin {i}")
-            } else if i % 4 == 0 {
-                format!("Spin chain spin chain batteries {i}")
-            } else {
-                format!("Spin chain batteries {i}")
-            };
-            serde_json::json!({
-                "id": format!("2503.{:05}", 80000 + i), "title": title,
-                "abstract": "Work extracted from a charger.",
-                "authors": ["Ada Quokka"], "categories": ["quant-ph"],
-                "published": format!("{}-03-04T00:00:00Z", 2022 + i % 3),
-            })
-            .to_string()
+    let (_data, search) = search_over((0..12).map(|i| {
+        let title = if i % 4 == 3 {
+            format!("A chain of quokkas and their spin {i}")
+        } else if i % 4 == 0 {
+            format!("Spin chain spin chain batteries {i}")
+        } else {
+            format!("Spin chain batteries {i}")
+        };
+        serde_json::json!({
+            "id": format!("2503.{:05}", 80000 + i), "title": title,
+            "abstract": "Work extracted from a charger.",
+            "authors": ["Ada Quokka"], "categories": ["quant-ph"],
+            "published": format!("{}-03-04T00:00:00Z", 2022 + i % 3),
         })
-        .collect();
-    let file = data.path().join("papers.jsonl");
-    std::fs::write(&file, lines.join("\n")).unwrap();
-    import(&store, file).await;
-    let search = Search::open(&data.path().join("search"), None).unwrap();
-    search.catch_up(&store).await.unwrap();
+    }))
+    .await;
     let run = |q: &str, offset: usize, limit: usize| {
         let q = paperboy::search::query::parse(q);
         let (hits, total) = search.lexical().search(&q, offset, limit).unwrap();
@@ -398,29 +405,16 @@ async fn coverage_weighs_the_query_words_a_paper_lacks_wherever_it_lies_in_the_i
         "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
         "juliet", "kilo", "lima",
     ];
-    let data = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&data.path().join("paperboy.db"))
-        .await
-        .unwrap();
     let id = |i: usize| format!("2503.{:05}", 90000 + i);
-    let lines: Vec<String> = WORDS
-        .iter()
-        .enumerate()
-        .map(|(i, word)| {
-            serde_json::json!({
-                "id": id(i), "title": format!("Quokka {word} batteries"),
-                "abstract": format!("Charging {word} chains of spins."),
-                "authors": ["Ada Quokka", "Bo Jones"], "categories": ["quant-ph"],
-                "published": "2025-03-04T00:00:00Z",
-            })
-            .to_string()
+    let (_data, search) = search_over(WORDS.iter().enumerate().map(|(i, word)| {
+        serde_json::json!({
+            "id": id(i), "title": format!("Quokka {word} batteries"),
+            "abstract": format!("Charging {word} chains of spins."),
+            "authors": ["Ada Quokka", "Bo Jones"], "categories": ["quant-ph"],
+            "published": "2025-03-04T00:00:00Z",
         })
-        .collect();
-    let file = data.path().join("papers.jsonl");
-    std::fs::write(&file, lines.join("\n")).unwrap();
-    import(&store, file).await;
-    let search = Search::open(&data.path().join("search"), None).unwrap();
-    search.catch_up(&store).await.unwrap();
+    }))
+    .await;
     let coverage = |q: &str, id: &str| {
         let q = paperboy::search::query::parse(q);
         search.lexical().coverage(&q, id).unwrap()
