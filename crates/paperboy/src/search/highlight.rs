@@ -2,6 +2,7 @@
 //! `highlightedTitle`/`highlightedSummary` spans and as HTML snippets.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, StopWordFilter, TextAnalyzer};
 
@@ -22,6 +23,15 @@ pub enum SpanKind {
     Text,
     Highlight,
 }
+
+/// Keeps a word only when it is not an English stop word (made once: every highlighter clones
+/// it, which shares the word list).
+static STOP_WORDS: LazyLock<TextAnalyzer> = LazyLock::new(|| {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(StopWordFilter::new(Language::English).expect("tantivy has English stop words"))
+        .build()
+});
 
 /// Marks the words of texts that match a query's terms and phrases, by their stems as the index
 /// matches them ([`crate::search::Search::highlighter`]). Stemming dominated the search API's
@@ -44,10 +54,7 @@ impl Highlighter {
     pub fn new(lexical: &LexicalIndex, q: &ParsedQuery) -> Highlighter {
         let text = q.text();
         let tokens = lexical.tokens(&text);
-        let mut stop_words = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(LowerCaser)
-            .filter(StopWordFilter::new(Language::English).expect("tantivy has English stop words"))
-            .build();
+        let mut stop_words = STOP_WORDS.clone();
         let mut is_stop_word = |word: &str| !stop_words.token_stream(word).advance();
         let content: HashSet<String> = tokens
             .iter()

@@ -36,7 +36,8 @@ pub struct CsrfForm {
 }
 
 impl Posted for CsrfForm {
-    const NAME: &'static str = "";
+    /// Never shown: an unreadable body reads as an empty token instead (below).
+    const NAME: &'static str = "token-only";
 
     fn csrf(&self) -> &str {
         &self.csrf
