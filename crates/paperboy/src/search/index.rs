@@ -351,7 +351,7 @@ impl LexicalIndex {
         limit: usize,
     ) -> anyhow::Result<(Vec<Hit>, usize)> {
         let searcher = self.reader.searcher();
-        let query = self.build_query(q);
+        let (query, flat) = self.build_query(q);
         let limit = limit.max(1);
         let (addrs, total): (Vec<(f32, tantivy::DocAddress)>, usize) = if q.text_is_empty() {
             let collector = TopDocs::with_limit(limit)
@@ -363,7 +363,7 @@ impl LexicalIndex {
             let collector = TopDocs::with_limit(limit)
                 .and_offset(offset)
                 .order_by_score();
-            if q.phrases.is_empty() && !q.has_filters() {
+            if flat {
                 // Ranking and counting run apart: a top-k collector alone lets tantivy skip
                 // blocks that cannot reach the top of a flat union of terms (block-max WAND),
                 // and counting needs no scores.
@@ -372,7 +372,7 @@ impl LexicalIndex {
                     searcher.search(&query, &Count)?,
                 )
             } else {
-                // With a phrase or a filter the query is an intersection, which tantivy scores
+                // Any other query is an intersection (a phrase or a filter), which tantivy scores
                 // match by match anyway: one pass ranks and counts (a phrase checks positions
                 // once instead of twice).
                 searcher.search(&query, &(collector, Count))?
@@ -389,7 +389,7 @@ impl LexicalIndex {
         }
         let searcher = self.reader.searcher();
         let collector = TopDocs::with_limit(limit.max(1)).order_by_score();
-        let addrs = searcher.search(&self.build_query(q), &collector)?;
+        let addrs = searcher.search(&self.build_query(q).0, &collector)?;
         self.hits(&searcher, addrs)
     }
 
@@ -472,8 +472,8 @@ impl LexicalIndex {
     /// authors, with their boosts) whose scores add up, as in BM25F-style multi-field ranking.
     /// Without phrases or filters the query is one flat union of term queries, which tantivy
     /// ranks with block-max WAND: only postings that can still reach the top k are scored
-    /// (what keeps a ×20 corpus fast).
-    fn build_query(&self, q: &ParsedQuery) -> Box<dyn Query> {
+    /// (what keeps a ×20 corpus fast); the flag says the query is that flat union.
+    fn build_query(&self, q: &ParsedQuery) -> (Box<dyn Query>, bool) {
         let f = self.fields;
         let mut clauses = self.filter_clauses(q);
         for phrase in &q.phrases {
@@ -518,7 +518,7 @@ impl LexicalIndex {
         }
         if !should.is_empty() {
             if clauses.is_empty() {
-                return Box::new(BooleanQuery::new(should));
+                return (Box::new(BooleanQuery::new(should)), true);
             }
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
         } else if !q.terms.is_empty() && q.phrases.is_empty() {
@@ -529,7 +529,7 @@ impl LexicalIndex {
         if clauses.iter().all(|(occur, _)| *occur != Occur::Must) {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        Box::new(BooleanQuery::new(clauses))
+        (Box::new(BooleanQuery::new(clauses)), false)
     }
 
     fn filter_clauses(&self, q: &ParsedQuery) -> Vec<(Occur, Box<dyn Query>)> {
