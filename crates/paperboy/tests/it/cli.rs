@@ -222,13 +222,13 @@ fn serve_refuses_plain_http_off_loopback_in_one_line() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
 
-#[test]
-fn serve_demo_serves_the_bundled_papers() {
-    let dir = tempfile::tempdir().unwrap();
+/// Runs `serve --demo` on `data_dir` until it listens, GETs each of `paths`, and stops it.
+fn serve_demo_and_get(data_dir: &Path, paths: &[&str]) -> Vec<(u16, String)> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_paperboy"))
         .arg("--data-dir")
-        .arg(dir.path())
+        .arg(data_dir)
         .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env_remove("PAPERBOY_DATA_DIR")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -242,15 +242,57 @@ fn serve_demo_serves_the_bundled_papers() {
         assert!(Instant::now() < deadline, "server did not start");
     };
     std::thread::spawn(move || for _ in lines {});
-    let body = reqwest::blocking_get(&format!("http://{addr}/"));
+    let bodies = paths
+        .iter()
+        .map(|path| reqwest::blocking_get(&format!("http://{addr}{path}")))
+        .collect();
     child.kill().unwrap();
     child.wait().unwrap();
-    let (status, html) = body;
-    assert_eq!(status, 200);
+    bodies
+}
+
+/// A demo paper whose arXiv categories come from `data/demo/arxiv/categories.jsonl.gz`.
+const DEMO_PAPER_WITH_CATEGORIES: &str = "/papers/2605.13857";
+
+#[test]
+fn serve_demo_serves_the_bundled_papers_with_their_arxiv_categories() {
+    let dir = tempfile::tempdir().unwrap();
+    let got = serve_demo_and_get(dir.path(), &["/", DEMO_PAPER_WITH_CATEGORIES]);
+    let (status, html) = &got[0];
+    assert_eq!(*status, 200);
     assert!(
         html.matches(r#"class="paper-card""#).count() >= 5,
         "demo feed has cards"
     );
+    let (status, html) = &got[1];
+    assert_eq!(*status, 200);
+    assert!(html.contains("MoZoo"), "the Hugging Face record: {html}");
+    assert!(
+        html.contains(r#"<span class="chip cat">cs.GR</span>"#),
+        "the categories file filled the categories: {html}"
+    );
+    assert!(
+        !dir.path().join("demo-import").exists(),
+        "the scratch files are gone once the load succeeded"
+    );
+}
+
+#[test]
+fn a_demo_load_that_did_not_finish_is_run_again_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // What a load killed part-way leaves: some papers in the store, and the unpacked files.
+    let sample = import_fixture("papers-sample.jsonl.gz");
+    let out = paperboy(dir.path(), &["import", &sample]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::create_dir_all(dir.path().join("demo-import")).unwrap();
+    let got = serve_demo_and_get(dir.path(), &[DEMO_PAPER_WITH_CATEGORIES]);
+    let (status, html) = &got[0];
+    assert_eq!(*status, 200, "the demo was loaded: {html}");
+    assert!(html.contains(r#"<span class="chip cat">cs.GR</span>"#));
+    assert!(!dir.path().join("demo-import").exists());
+    // With the load finished, a store that holds papers is left alone.
+    let got = serve_demo_and_get(dir.path(), &[DEMO_PAPER_WITH_CATEGORIES]);
+    assert_eq!(got[0].0, 200);
 }
 
 mod reqwest {
