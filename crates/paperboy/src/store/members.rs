@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Result, Store};
+use crate::domain::Submitter;
 use crate::domain::member::Member;
 
 /// What consuming a login link did.
@@ -72,6 +73,14 @@ impl Store {
     pub async fn member_by_email(&self, email: &str) -> Result<Option<Member>> {
         match self {
             Store::Sqlite(s) => s.member_by_email(email).await,
+        }
+    }
+
+    /// The public face of the account called `username`: a member, or a Hugging Face submitter
+    /// an import brought in. None when there is no such account.
+    pub async fn profile(&self, username: &str) -> Result<Option<Submitter>> {
+        match self {
+            Store::Sqlite(s) => s.profile(username).await,
         }
     }
 

@@ -54,6 +54,7 @@ pub fn router(app: App) -> Router {
         // (old-style ids hold a slash, so they share the catch-all; `community::paper_route`).
         .route("/papers/{*id}", any(community::paper_route))
         .route("/trending", get(pages::trending))
+        .route("/members/{username}", get(pages::member))
         .route("/about", get(pages::about))
         // Members (see `login`, `community`, `account`, `admin`): unsafe methods only, so a GET
         // on any of these mutating routes gets 405.

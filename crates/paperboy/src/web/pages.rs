@@ -1,4 +1,5 @@
-//! The HTML pages: the feed views, trending, a paper, About, and the error page.
+//! The HTML pages: the feed views, trending, a member's submissions, a paper, About, and the
+//! error page.
 //!
 //! Each handler extracts, asks the store, and renders an askama template (HTML-escaped by
 //! default). TeX stays text in the HTML; the vendored KaTeX typesets it in the browser.
@@ -360,6 +361,59 @@ pub async fn trending(State(app): State<App>) -> PageResult {
         newer_href: None,
         feeds: FeedLink::all(&feeds::trending_meta()),
     })
+}
+
+/// `/members/{username}`: the papers a member, or a Hugging Face submitter an import brought in,
+/// put on the feed; the newest feed day first.
+pub async fn member(
+    State(app): State<App>,
+    Path(username): Path<String>,
+    params: Result<Query<FeedParams>, QueryRejection>,
+) -> PageResult {
+    let view = view_params(params)?;
+    let Some(who) = app.store.profile(&username).await? else {
+        return Err(PageError::NotFound(format!(
+            "No member is called {username:?}."
+        )));
+    };
+    let query = FeedQuery {
+        period: None,
+        submitter: Some(who.username.clone()),
+        order: FeedOrder::Latest,
+        offset: view.page * PAGE_SIZE,
+        limit: PAGE_SIZE + 1,
+    };
+    let mut papers = feed::list(&app, &query).await?;
+    let more = papers.len() > PAGE_SIZE as usize;
+    papers.truncate(PAGE_SIZE as usize);
+    let first_rank = (view.page * PAGE_SIZE) as usize;
+    let mut cards: Vec<Card> = papers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Card::new(first_rank + i + 1, p, None))
+        .collect();
+    super::community::mark_upvoted(&app, &papers, &mut cards).await?;
+    let path = member_path(&who.username);
+    render(&FeedPage {
+        nav: "",
+        heading: format!("Papers submitted by {}", who.fullname),
+        label: format!("@{}", who.username),
+        prev_href: None,
+        next_href: None,
+        tabs: None,
+        notice: None,
+        cards,
+        empty_message: format!("{} has not put any paper on the feed yet.", who.fullname),
+        older_href: more.then(|| with_query(&path, FeedSort::default(), view.page + 1)),
+        newer_href: (view.page > 0).then(|| with_query(&path, FeedSort::default(), view.page - 1)),
+        feeds: Vec::new(),
+    })
+}
+
+/// The address of a member's page.
+fn member_path(username: &str) -> String {
+    let name: String = url::form_urlencoded::byte_serialize(username.as_bytes()).collect();
+    format!("/members/{name}")
 }
 
 /// The feed day a paper page links back to.

@@ -53,6 +53,52 @@ async fn paper_page_has_links_bibtex_and_tex_markup() {
 }
 
 #[tokio::test]
+async fn a_submitters_name_leads_to_the_papers_they_put_on_the_feed() {
+    let t = TestApp::spawn().await;
+    let (_, home) = t.get_text("/").await;
+    assert!(
+        home.contains(r#"Submitted by <a href="/members/taesiri">"#),
+        "cards link the submitter's page"
+    );
+    let (status, html) = t.get_text("/members/taesiri").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Papers submitted by"), "{html}");
+    assert!(html.contains("@taesiri"));
+    let (_, api) = t
+        .get_json("/api/daily_papers?submitter=taesiri&limit=100")
+        .await;
+    let ids: Vec<&str> = api
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["paper"]["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.is_empty());
+    assert_eq!(
+        html.matches(r#"class="paper-card""#).count(),
+        ids.len(),
+        "one card per paper they submitted"
+    );
+    for id in ids {
+        assert!(html.contains(&format!(r#"href="/papers/{id}""#)), "{id}");
+    }
+    let (status, html) = t.get_text("/members/nobody-by-this-name").await;
+    assert_eq!(status, 404);
+    assert!(html.contains(r#"class="error-page""#));
+    assert!(html.contains("No member is called"), "{html}");
+}
+
+#[tokio::test]
+async fn a_papers_categories_link_to_a_search_of_each() {
+    let t = TestApp::spawn_with(&[fixtures().join("import/papers-sample.jsonl")]).await;
+    let (_, html) = t.get_text("/papers/hep-th/9108002").await;
+    assert!(
+        html.contains(r#"<a class="chip cat" href="/search?q=cat:hep-th""#),
+        "{html}"
+    );
+}
+
+#[tokio::test]
 async fn bad_urls_get_friendly_pages() {
     let t = TestApp::spawn().await;
     for (path, status) in [

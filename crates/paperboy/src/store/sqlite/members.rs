@@ -6,6 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{SqliteStore, parse_time, time_text};
+use crate::domain::Submitter;
 use crate::domain::member::{Member, username_from_email};
 use crate::store::members::{
     ApiTokenInfo, LoginOutcome, LoginTokenState, NewSession, ProfileOutcome, SessionInfo,
@@ -39,6 +40,23 @@ impl SqliteStore {
         .await
         .context("reading a member by email")?;
         row.as_ref().map(member_from_row).transpose()
+    }
+
+    pub async fn profile(&self, username: &str) -> Result<Option<Submitter>> {
+        let row =
+            sqlx::query("SELECT username, fullname, avatar_url FROM account WHERE username = ?")
+                .bind(username)
+                .fetch_optional(&self.reader)
+                .await
+                .context("reading a profile")?;
+        row.map(|row| {
+            Ok(Submitter {
+                username: row.try_get("username").context("username")?,
+                fullname: row.try_get("fullname").context("fullname")?,
+                avatar_url: row.try_get("avatar_url").context("avatar_url")?,
+            })
+        })
+        .transpose()
     }
 
     pub async fn member(&self, account_id: i64) -> Result<Member> {
