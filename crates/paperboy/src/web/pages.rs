@@ -234,29 +234,42 @@ fn sentence(s: &str) -> String {
     out
 }
 
-async fn period_page(app: &App, period: Period, view: ViewParams, is_home: bool) -> PageResult {
-    let order = match view.sort {
-        FeedSort::Trending => FeedOrder::Upvotes,
-        FeedSort::New => FeedOrder::Published,
-    };
+/// Page `page` of a feed list as cards, numbered from the page's first rank, with its papers and
+/// whether another page follows.
+async fn feed_cards(
+    app: &App,
+    period: Option<Period>,
+    submitter: Option<String>,
+    order: FeedOrder,
+    page: u32,
+) -> Result<(Vec<Paper>, Vec<Card>, bool), PageError> {
     let query = FeedQuery {
-        period: Some(period),
-        submitter: None,
+        period,
+        submitter,
         order,
-        offset: view.page * PAGE_SIZE,
+        offset: page * PAGE_SIZE,
         // One extra row tells whether another page follows.
         limit: PAGE_SIZE + 1,
     };
     let mut papers = feed::list(app, &query).await?;
     let more = papers.len() > PAGE_SIZE as usize;
     papers.truncate(PAGE_SIZE as usize);
-    let first_rank = (view.page * PAGE_SIZE) as usize;
+    let first_rank = (page * PAGE_SIZE) as usize;
     let mut cards: Vec<Card> = papers
         .iter()
         .enumerate()
         .map(|(i, p)| Card::new(first_rank + i + 1, p, None))
         .collect();
     super::community::mark_upvoted(app, &papers, &mut cards).await?;
+    Ok((papers, cards, more))
+}
+
+async fn period_page(app: &App, period: Period, view: ViewParams, is_home: bool) -> PageResult {
+    let order = match view.sort {
+        FeedSort::Trending => FeedOrder::Upvotes,
+        FeedSort::New => FeedOrder::Published,
+    };
+    let (papers, cards, more) = feed_cards(app, Some(period), None, order, view.page).await?;
     let path = period.path();
     let before = app
         .store
@@ -376,23 +389,8 @@ pub async fn member(
             "No member is called {username:?}."
         )));
     };
-    let query = FeedQuery {
-        period: None,
-        submitter: Some(who.username.clone()),
-        order: FeedOrder::Latest,
-        offset: view.page * PAGE_SIZE,
-        limit: PAGE_SIZE + 1,
-    };
-    let mut papers = feed::list(&app, &query).await?;
-    let more = papers.len() > PAGE_SIZE as usize;
-    papers.truncate(PAGE_SIZE as usize);
-    let first_rank = (view.page * PAGE_SIZE) as usize;
-    let mut cards: Vec<Card> = papers
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Card::new(first_rank + i + 1, p, None))
-        .collect();
-    super::community::mark_upvoted(&app, &papers, &mut cards).await?;
+    let submitter = Some(who.username.clone());
+    let (_, cards, more) = feed_cards(&app, None, submitter, FeedOrder::Latest, view.page).await?;
     let path = member_path(&who.username);
     render(&FeedPage {
         nav: "",
