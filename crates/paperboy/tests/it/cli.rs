@@ -268,7 +268,7 @@ fn serve_demo_serves_the_bundled_papers_with_their_arxiv_categories() {
     assert_eq!(*status, 200);
     assert!(html.contains("MoZoo"), "the Hugging Face record: {html}");
     assert!(
-        html.contains(r#"<span class="chip cat">cs.GR</span>"#),
+        html.contains(r#"href="/search?q=cat:cs.GR""#),
         "the categories file filled the categories: {html}"
     );
     assert!(
@@ -288,7 +288,7 @@ fn a_demo_load_that_did_not_finish_is_run_again_at_the_next_start() {
     let got = serve_demo_and_get(dir.path(), &[DEMO_PAPER_WITH_CATEGORIES]);
     let (status, html) = &got[0];
     assert_eq!(*status, 200, "the demo was loaded: {html}");
-    assert!(html.contains(r#"<span class="chip cat">cs.GR</span>"#));
+    assert!(html.contains(r#"href="/search?q=cat:cs.GR""#));
     assert!(!dir.path().join("demo-import").exists());
     // With the load finished, a store that holds papers is left alone.
     let got = serve_demo_and_get(dir.path(), &[DEMO_PAPER_WITH_CATEGORIES]);
