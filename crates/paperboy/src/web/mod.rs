@@ -115,6 +115,7 @@ pub fn router(app: App) -> Router {
         .route("/papers/week/{week}/{file}", get(feeds::week))
         .route("/papers/month/{month}/{file}", get(feeds::month))
         .route("/trending/{file}", get(feeds::trending))
+        .route("/members/{username}/{file}", get(feeds::member))
         .route("/search/{file}", get(search::search_feed))
         // A member's private feed: the token is the credential (`feeds::saved`).
         .route("/saved/{token}/{file}", get(feeds::saved::feed))

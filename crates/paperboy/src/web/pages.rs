@@ -384,11 +384,7 @@ pub async fn member(
     params: Result<Query<FeedParams>, QueryRejection>,
 ) -> PageResult {
     let view = view_params(params)?;
-    let Some(who) = app.store.profile(&username).await? else {
-        return Err(PageError::NotFound(format!(
-            "No member is called {username:?}."
-        )));
-    };
+    let who = profile(&app, &username).await?;
     let submitter = Some(who.username.clone());
     let (_, cards, more) = feed_cards(&app, None, submitter, FeedOrder::Latest, view.page).await?;
     let path = member_path(&who.username);
@@ -404,12 +400,20 @@ pub async fn member(
         empty_message: format!("{} has not put any paper on the feed yet.", who.fullname),
         older_href: more.then(|| with_query(&path, FeedSort::default(), view.page + 1)),
         newer_href: (view.page > 0).then(|| with_query(&path, FeedSort::default(), view.page - 1)),
-        feeds: Vec::new(),
+        feeds: FeedLink::all(&feeds::member_meta(&who)),
     })
 }
 
+/// The account called `username`, or the 404 that a member page and its feed answer.
+pub(super) async fn profile(app: &App, username: &str) -> Result<Submitter, PageError> {
+    app.store
+        .profile(username)
+        .await?
+        .ok_or_else(|| PageError::NotFound(format!("No member is called {username:?}.")))
+}
+
 /// The address of a member's page.
-fn member_path(username: &str) -> String {
+pub(super) fn member_path(username: &str) -> String {
     let name: String = url::form_urlencoded::byte_serialize(username.as_bytes()).collect();
     format!("/members/{name}")
 }

@@ -11,12 +11,13 @@ use serde_json::Value;
 use crate::support::{TestApp, ids, tool};
 
 /// Every list's page path and the `/api/daily_papers` query that lists the same papers.
-const LISTS: [(&str, &str); 5] = [
+const LISTS: [(&str, &str); 6] = [
     ("/", "limit=100"),
     ("/papers/date/2026-08-21", "date=2026-08-21&limit=100"),
     ("/papers/week/2026-W34", "week=2026-W34&limit=100"),
     ("/papers/month/2024-05", "month=2024-05&limit=100"),
     ("/trending", "sort=trending&limit=100"),
+    ("/members/taesiri", "submitter=taesiri&limit=100"),
 ];
 
 pub const FORMATS: [(&str, &str); 3] = [
@@ -402,12 +403,14 @@ async fn every_list_page_announces_its_feeds_in_the_head() {
 }
 
 #[tokio::test]
-async fn unknown_feed_files_are_404_and_bad_periods_400() {
+async fn unknown_feed_files_and_members_are_404_and_bad_periods_400() {
     let t = TestApp::spawn().await;
     for path in [
         "/papers/date/2026-08-21/feed.xml",
         "/papers/week/2026-W34/rss",
         "/trending/feed",
+        "/members/taesiri/feed.xml",
+        "/members/nobody-by-this-name/feed.rss",
     ] {
         assert_eq!(t.get(path).await.status().as_u16(), 404, "{path}");
     }

@@ -11,11 +11,13 @@
 //! | `/papers/week/2026-W34` | `/papers/week/2026-W34/feed.{rss,atom,json}` |
 //! | `/papers/month/2026-08` | `/papers/month/2026-08/feed.{rss,atom,json}` |
 //! | `/trending` | `/trending/feed.{rss,atom,json}` |
+//! | `/members/{username}` | `/members/{username}/feed.{rss,atom,json}` |
 //! | `/search?q=…` | `/search/feed.{rss,atom,json}?q=…` (same `q`, `mode`, `author`, `cat`, `after`, `before`) |
 //! | `/saved` (a member's) | `/saved/{token}/feed.{rss,atom,json}`, private ([`saved`]) |
 //!
 //! Each feed carries at most [`FEED_LIMIT`] papers in the order of its page (upvotes for a
-//! period, newest day first for `/`, hot score for `/trending`, best match first for a search,
+//! period, newest day first for `/` and a member's papers, hot score for `/trending`, best match
+//! first for a search,
 //! most recently saved first for `/saved`). A search feed needs a query (text or a filter):
 //! without one it is a 400, as is a `q` over 250 characters or an unknown `mode`; its handler is
 //! `web::search::search_feed`. An unknown or revoked saved-feed token is a 404.
@@ -39,7 +41,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::PageError;
 use super::feed;
 use crate::app::App;
-use crate::domain::{Paper, Period};
+use crate::domain::{Paper, Period, Submitter};
 use crate::store::{FeedOrder, FeedQuery};
 
 /// The most papers one feed carries.
@@ -336,6 +338,37 @@ pub fn latest_meta() -> FeedMeta {
         "The latest papers on the daily feed, newest day first, each day by upvotes.",
         "/",
     )
+}
+
+/// The metadata of a member's feed: the papers `who` put on the daily feed.
+pub fn member_meta(who: &Submitter) -> FeedMeta {
+    FeedMeta::for_page(
+        format!("Papers submitted by {}", who.fullname),
+        format!(
+            "The papers @{} put on the daily feed, newest day first.",
+            who.username
+        ),
+        &super::pages::member_path(&who.username),
+    )
+}
+
+/// `/members/{username}/feed.*`: the papers a member put on the feed, newest day first.
+pub async fn member(
+    State(app): State<App>,
+    Path((username, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let format = format_of(&file)?;
+    let who = super::pages::profile(&app, &username).await?;
+    let query = FeedQuery {
+        period: None,
+        submitter: Some(who.username.clone()),
+        order: FeedOrder::Latest,
+        offset: 0,
+        limit: FEED_LIMIT as u32,
+    };
+    let papers = feed::list(&app, &query).await?;
+    respond(&app, format, &member_meta(&who), &papers, &headers)
 }
 
 /// `/trending/feed.*`: the hot ranking.
