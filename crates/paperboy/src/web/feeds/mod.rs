@@ -17,10 +17,10 @@
 //!
 //! Each feed carries at most [`FEED_LIMIT`] papers in the order of its page (upvotes for a
 //! period, newest day first for `/` and a member's papers, hot score for `/trending`, best match
-//! first for a search,
-//! most recently saved first for `/saved`). A search feed needs a query (text or a filter):
-//! without one it is a 400, as is a `q` over 250 characters or an unknown `mode`; its handler is
-//! `web::search::search_feed`. An unknown or revoked saved-feed token is a 404.
+//! first for a search, most recently saved first for `/saved`). A search feed needs a query (text
+//! or a filter): without one it is a 400, as is a `q` over 250 characters or an unknown `mode`;
+//! its handler is `web::search::search_feed`. An unknown member or an unknown or revoked
+//! saved-feed token is a 404.
 //!
 //! # Adding a feed
 //! A new list needs no new rendering code: fetch the papers, describe the feed with a
