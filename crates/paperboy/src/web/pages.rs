@@ -142,15 +142,26 @@ fn view_params(params: Result<Query<FeedParams>, QueryRejection>) -> Result<View
             PageError::BadRequest(format!("Unknown sort order {s:?}: use trending or new."))
         })?,
     };
-    let page = match params.p.as_deref() {
-        None | Some("") => 0,
+    let page = page_number(params.p.as_deref())?;
+    Ok(ViewParams { sort, page })
+}
+
+/// `?p=`: the page of a paged list, from 0.
+fn page_number(p: Option<&str>) -> Result<u32, PageError> {
+    match p {
+        None | Some("") => Ok(0),
         Some(p) => p
             .parse::<u32>()
             .ok()
             .filter(|p| *p < 10_000)
-            .ok_or_else(|| PageError::BadRequest(format!("Page {p:?} is not a page number.")))?,
-    };
-    Ok(ViewParams { sort, page })
+            .ok_or_else(|| PageError::BadRequest(format!("Page {p:?} is not a page number."))),
+    }
+}
+
+/// `?p=` on a member's page, which has one order.
+#[derive(Debug, Deserialize)]
+pub struct PageParam {
+    p: Option<String>,
 }
 
 fn with_query(path: &str, sort: FeedSort, page: u32) -> String {
@@ -381,12 +392,13 @@ pub async fn trending(State(app): State<App>) -> PageResult {
 pub async fn member(
     State(app): State<App>,
     Path(username): Path<String>,
-    params: Result<Query<FeedParams>, QueryRejection>,
+    params: Result<Query<PageParam>, QueryRejection>,
 ) -> PageResult {
-    let view = view_params(params)?;
+    let Query(params) = params.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    let page = page_number(params.p.as_deref())?;
     let who = profile(&app, &username).await?;
     let submitter = Some(who.username.clone());
-    let (_, cards, more) = feed_cards(&app, None, submitter, FeedOrder::Latest, view.page).await?;
+    let (_, cards, more) = feed_cards(&app, None, submitter, FeedOrder::Latest, page).await?;
     let path = member_path(&who.username);
     render(&FeedPage {
         nav: "",
@@ -398,8 +410,8 @@ pub async fn member(
         notice: None,
         cards,
         empty_message: format!("{} has not put any paper on the feed yet.", who.fullname),
-        older_href: more.then(|| with_query(&path, FeedSort::default(), view.page + 1)),
-        newer_href: (view.page > 0).then(|| with_query(&path, FeedSort::default(), view.page - 1)),
+        older_href: more.then(|| with_query(&path, FeedSort::default(), page + 1)),
+        newer_href: (page > 0).then(|| with_query(&path, FeedSort::default(), page - 1)),
         feeds: FeedLink::all(&feeds::member_meta(&who)),
     })
 }

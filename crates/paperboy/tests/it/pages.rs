@@ -82,6 +82,9 @@ async fn a_submitters_name_leads_to_the_papers_they_put_on_the_feed() {
     for id in ids {
         assert!(html.contains(&format!(r#"href="/papers/{id}""#)), "{id}");
     }
+    let (status, html) = t.get_text("/members/taesiri?p=-1").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("is not a page number"), "{html}");
     let (status, html) = t.get_text("/members/nobody-by-this-name").await;
     assert_eq!(status, 404);
     assert!(html.contains(r#"class="error-page""#));
