@@ -13,6 +13,9 @@
 //! queries that some mode missed. `PAPERBOY_QUALITY_SWEEP=1` adds a diagnostic table: the hybrid
 //! candidates of each query ranked by other fusion rules and weights (reciprocal rank fusion,
 //! and `search::fuse` with other semantic weights), with a two-fold check of the weight.
+//! `PAPERBOY_QUALITY_POOL=<file>` writes the pool for blind judging: per query, every paper in
+//! any mode's top 10 that is not yet judged relevant, as JSON Lines with the query, title and
+//! abstract, in an order that does not tell which mode found it (see [`write_pool`]).
 //! `PAPERBOY_QUALITY_INDEX_DIR` keeps the tantivy index there between runs (default: a temporary
 //! dir). Relative paths that do not exist in the crate directory (where cargo runs benches) are
 //! taken from the workspace root. Without the data dir it says so and exits 0; without the model
@@ -300,6 +303,9 @@ async fn main() -> anyhow::Result<()> {
         }
         outcomes.push(per_mode);
     }
+    if let Some(path) = env_path("PAPERBOY_QUALITY_POOL") {
+        write_pool(&store, &set.query, &outcomes, &path).await?;
+    }
 
     println!(
         "\n| mode | MRR@10 all | MRR@10 keyword | MRR@10 paraphrase | Recall@10 all | Recall@10 \
@@ -356,6 +362,58 @@ async fn main() -> anyhow::Result<()> {
     if modes.len() == 3 && std::env::var_os("PAPERBOY_QUALITY_SWEEP").is_some() {
         sweep(&search, &set.query)?;
     }
+    Ok(())
+}
+
+/// Writes the judging pool (TREC-style pooling): for each query, the union of every mode's top
+/// [`CUTOFF`] minus the papers already judged relevant, one JSON object per line with `query`
+/// (1-based), `q`, `kind`, `id`, `title` and `abstract`. Within a query the papers are ordered by
+/// a hash of their id, so a judge reading the file cannot tell which mode found a paper or how
+/// high, and judges every candidate the same way.
+async fn write_pool(
+    store: &Store,
+    queries: &[Judged],
+    outcomes: &[Vec<Outcome>],
+    path: &Path,
+) -> anyhow::Result<()> {
+    use std::hash::{Hash, Hasher};
+    let mut out = String::new();
+    for (n, (j, per_mode)) in queries.iter().zip(outcomes).enumerate() {
+        let mut ids: Vec<String> = per_mode
+            .iter()
+            .flat_map(|o| o.top.iter().cloned())
+            .filter(|id| !j.relevant.contains(id))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let hash = |id: &String| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (n, id).hash(&mut h);
+            h.finish()
+        };
+        ids.sort_by_key(hash);
+        let papers: HashMap<String, paperboy::domain::Paper> = store
+            .papers_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id.to_string(), p))
+            .collect();
+        for id in &ids {
+            let Some(p) = papers.get(id) else { continue };
+            let line = serde_json::json!({
+                "query": n + 1,
+                "q": j.q,
+                "kind": format!("{:?}", j.kind).to_lowercase(),
+                "id": id,
+                "title": p.title.split_whitespace().collect::<Vec<_>>().join(" "),
+                "abstract": p.summary.split_whitespace().collect::<Vec<_>>().join(" "),
+            });
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+    }
+    std::fs::write(path, out)?;
+    println!("judging pool written to {}", path.display());
     Ok(())
 }
 
