@@ -431,6 +431,10 @@ enum Rule {
     /// As `MinMax`, with the lexical weight scaled by the best lexical match's coverage of the
     /// query raised to a power: `search::fuse` with the product's power and weight.
     Covered(f32, f32),
+    /// The product's rule, then each of the lexical leg's first `m` papers that is not in the
+    /// top 10 moved up to its end: "the best word matches are always on the first page" (tried
+    /// in the eighth session, not adopted; BENCHMARKS.md, "Search quality").
+    Pinned(usize),
 }
 
 impl Rule {
@@ -440,6 +444,26 @@ impl Rule {
             Rule::MinMax(w) => return fuse_with(found, w, 1.0 - w),
             Rule::Covered(w, power) => {
                 return fuse_with(found, w, (1.0 - w) * found.lexical_coverage.powf(power));
+            }
+            Rule::Pinned(m) => {
+                let mut ranked = paperboy::search::fuse(found);
+                let mut lex: Vec<&Candidate> = candidates
+                    .iter()
+                    .filter(|c| c.lexical_rank.is_some())
+                    .collect();
+                lex.sort_by_key(|c| c.lexical_rank);
+                let pins: Vec<String> = lex
+                    .iter()
+                    .take(m)
+                    .map(|c| c.id.clone())
+                    .filter(|id| !ranked[..ranked.len().min(CUTOFF)].contains(id))
+                    .collect();
+                ranked.retain(|id| !pins.contains(id));
+                let at = CUTOFF.min(ranked.len()).saturating_sub(pins.len());
+                for (k, id) in pins.into_iter().enumerate() {
+                    ranked.insert(at + k, id);
+                }
+                return ranked;
             }
             Rule::Rrf(k) => candidates
                 .iter()
@@ -483,6 +507,7 @@ impl Rule {
             Rule::MinMax(w) => format!("min-max, w = {w}"),
             Rule::MaxOnly(w) => format!("max only, w = {w}"),
             Rule::Covered(w, p) => format!("min-max × coverage^{p}, w = {w}"),
+            Rule::Pinned(m) => format!("product, lexical top {m} pinned"),
         }
     }
 }
@@ -514,6 +539,7 @@ fn sweep(search: &Search, queries: &[Judged]) -> anyhow::Result<()> {
     println!("| --- | ---: | ---: | ---: | ---: |");
     let weights = [0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
     let mut rules: Vec<Rule> = [60.0, 10.0, 1.0].map(Rule::Rrf).to_vec();
+    rules.extend([1, 2, 3, 5].map(Rule::Pinned));
     rules.extend(weights.map(Rule::MinMax));
     rules.extend(weights.map(Rule::MaxOnly));
     for power in [1.0, 2.0, 4.0] {
