@@ -711,10 +711,14 @@ pub fn paper_day(paper: &Paper) -> Option<NaiveDate> {
 }
 
 fn date_value(day: NaiveDate) -> DateTime {
+    // tantivy keeps nanoseconds in an i64 (years 1678 to 2261): a day outside that range (a
+    // filter such as `after:0001`) is clamped to its end, which every paper's date lies within.
+    const LIMIT: i64 = i64::MAX / 1_000_000_000;
     let secs = day
         .and_hms_opt(0, 0, 0)
         .expect("midnight exists")
         .and_utc()
-        .timestamp();
+        .timestamp()
+        .clamp(-LIMIT, LIMIT);
     DateTime::from_timestamp_secs(secs)
 }

@@ -14,7 +14,7 @@ pub mod index;
 pub mod query;
 pub mod vectors;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -42,6 +42,9 @@ pub const SEMANTIC_WEIGHT: f32 = 0.6;
 pub const COVERAGE_POWER: i32 = 2;
 /// How deep each ranking goes before fusion.
 const FUSION_DEPTH: usize = 100;
+/// How deep a hybrid ranking goes when a page reaches past the fused top [`FUSION_DEPTH`]:
+/// the most results the /search pages show (50 pages of 20).
+pub const DEEP_DEPTH: usize = 1000;
 
 /// How results are ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -76,7 +79,9 @@ impl Mode {
 pub struct Results {
     /// Paper ids, best first.
     pub ids: Vec<String>,
-    /// Matches in all (for lexical, exact; for fused rankings, the fused candidates).
+    /// For lexical ranking, the number of matching papers. Ranked by meaning (semantic,
+    /// hybrid), every paper is some distance away, so there is no such number: this is how
+    /// many were ranked to answer the page, and says only whether a next page exists.
     pub total: usize,
     /// The mode actually used: semantic and hybrid fall back to lexical without a model, or
     /// when the query has no text.
@@ -371,12 +376,23 @@ impl Search {
                 mode,
             });
         }
-        let depth = FUSION_DEPTH.max(offset + limit);
+        let wanted = offset + limit;
         let ranked = if mode == Mode::Semantic {
+            // Nearest first: a deeper list starts with the shallower one, so pages agree.
             let vector = self.embed_query(q)?;
-            self.semantic(q, &vector, depth)?
+            self.semantic(q, &vector, FUSION_DEPTH.max(wanted))?
         } else {
-            fuse(&self.candidates(q, depth)?)
+            // The fused order depends on the candidates, so every page comes from the same
+            // two tiers: the fusion of each leg's top FUSION_DEPTH (the ranking judged in
+            // BENCHMARKS.md), then, for a page that reaches its end, the papers a fusion of the
+            // top DEEP_DEPTH adds, in that fusion's order. No paper shows on two pages.
+            let mut ranked = fuse(&self.candidates(q, FUSION_DEPTH)?);
+            if wanted >= ranked.len() {
+                let shown: HashSet<String> = ranked.iter().cloned().collect();
+                let deeper = fuse(&self.candidates(q, DEEP_DEPTH.max(wanted))?);
+                ranked.extend(deeper.into_iter().filter(|id| !shown.contains(id)));
+            }
+            ranked
         };
         Ok(Results {
             total: ranked.len(),

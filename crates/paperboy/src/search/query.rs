@@ -132,7 +132,7 @@ fn read_field(q: &mut ParsedQuery, field: &str, value: &str) {
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned),
         ),
-        "after" | "before" => match parse_date(value, field == "before") {
+        "after" | "before" => match parse_date(value) {
             Some(d) if field == "after" => q.after = Some(d),
             Some(d) => q.before = Some(d),
             None => read_word(q, value),
@@ -141,8 +141,9 @@ fn read_field(q: &mut ParsedQuery, field: &str, value: &str) {
     }
 }
 
-/// Reads `YYYY`, `YYYY-MM` or `YYYY-MM-DD` as the first day it names.
-fn parse_date(s: &str, _before: bool) -> Option<NaiveDate> {
+/// Reads `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (the value of `after:` and `before:`) as the first
+/// day it names; None for anything else, such as a day that is not in the calendar.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let parts: Vec<&str> = s.split('-').collect();
     let num = |p: &str, len: usize| -> Option<u32> {
         (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))

@@ -61,9 +61,19 @@ pub struct SearchParams {
     /// Only papers in this arXiv category (same as `cat:` in `q`).
     #[param(max_length = 60)]
     cat: Option<String>,
-    /// Only papers published on or after this day (same as `after:` in `q`).
+    /// Only papers published on or after this day (same as `after:` in `q`): `YYYY`, `YYYY-MM`
+    /// or `YYYY-MM-DD`, the first day it names. Anything else is a 400. (The pattern leaves out
+    /// 29 February, which is accepted in leap years.)
+    #[param(
+        pattern = r"^[0-9]{4}(-(0[1-9]|1[0-2])|-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|-(0[13-9]|1[0-2])-(29|30)|-(0[13578]|1[02])-31)?$",
+        example = "2024-05"
+    )]
     after: Option<String>,
-    /// Only papers published before this day (same as `before:` in `q`).
+    /// Only papers published before this day (same as `before:` in `q`), written as `after`.
+    #[param(
+        pattern = r"^[0-9]{4}(-(0[1-9]|1[0-2])|-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|-(0[13-9]|1[0-2])-(29|30)|-(0[13578]|1[02])-31)?$",
+        example = "2025"
+    )]
     before: Option<String>,
 }
 
@@ -99,15 +109,32 @@ fn full_query(params: &SearchParams) -> String {
     q
 }
 
-fn check_length(q: &str) -> Result<(), String> {
-    let n = q.chars().count();
+/// The checks every search entry point makes before it runs: the query's length, the filter
+/// fields' lengths, and that a date field holds a date. (In `q` itself, malformed syntax is read
+/// as plain words; a form field that is not a date would silently become a search word.)
+fn check_params(params: &SearchParams) -> Result<(), String> {
+    let n = params.q.as_deref().unwrap_or_default().chars().count();
     if n > MAX_QUERY_CHARS {
-        Err(format!(
+        return Err(format!(
             "the query is {n} characters long; the limit is {MAX_QUERY_CHARS}"
-        ))
-    } else {
-        Ok(())
+        ));
     }
+    for (name, value, max) in [("author", &params.author, 100), ("cat", &params.cat, 60)] {
+        if value.as_deref().is_some_and(|v| v.chars().count() > max) {
+            return Err(format!("{name} is longer than {max} characters"));
+        }
+    }
+    for (name, value) in [("after", &params.after), ("before", &params.before)] {
+        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+            && crate::search::query::parse_date(v).is_none()
+        {
+            return Err(format!(
+                "{name} {:?} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD",
+                v.chars().take(20).collect::<String>()
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parse_mode(s: Option<&str>) -> Result<Mode, String> {
@@ -194,20 +221,15 @@ pub async fn search_api(
         ("limit", &params.limit),
         ("mode", &params.mode),
         ("p", &params.p),
+        ("after", &params.after),
+        ("before", &params.before),
     ] {
         if value.as_deref() == Some("") {
             return Err(ApiError::BadRequest(format!("invalid {name}: empty")));
         }
     }
-    for (name, value, max) in [("author", &params.author, 100), ("cat", &params.cat, 60)] {
-        if value.as_deref().is_some_and(|v| v.chars().count() > max) {
-            return Err(ApiError::BadRequest(format!(
-                "invalid {name}: longer than {max} characters"
-            )));
-        }
-    }
+    check_params(&params).map_err(|m| ApiError::BadRequest(format!("invalid search: {m}")))?;
     let raw = params.q.clone().unwrap_or_default();
-    check_length(&raw).map_err(ApiError::BadRequest)?;
     let limit = match params.limit.as_deref() {
         None => API_DEFAULT_LIMIT,
         Some(l) => l
@@ -324,8 +346,12 @@ pub struct SearchPage {
     searched: bool,
     /// The search has author, category or date filters (the empty state suggests loosening them).
     filtered: bool,
-    /// The results are ranked by meaning (hybrid or semantic): `total` is the number of
-    /// candidates ranked, not of every paper that shares a word with the query.
+    /// The query is an arXiv id (or link) of a paper this site does not have.
+    missing: Option<String>,
+    /// The search has a category filter (the empty state says imported papers may lack them).
+    by_category: bool,
+    /// The results are ranked by meaning (hybrid or semantic): they have no total (every paper
+    /// is at some distance), and `total` only says whether there is a next page.
     by_meaning: bool,
     hits: Vec<Hit>,
     total: usize,
@@ -347,7 +373,7 @@ pub async fn search_page(
 ) -> Result<Response, PageError> {
     let Query(params) = params.map_err(|e| PageError::BadRequest(e.body_text()))?;
     let raw = params.q.clone().unwrap_or_default();
-    check_length(&raw).map_err(|m| PageError::BadRequest(format!("Search: {m}.")))?;
+    check_params(&params).map_err(|m| PageError::BadRequest(format!("Search: {m}.")))?;
     let mode = parse_mode(params.mode.as_deref()).map_err(PageError::BadRequest)?;
     let page = match params.p.as_deref() {
         None | Some("") => 0,
@@ -355,12 +381,19 @@ pub async fn search_page(
             .parse::<usize>()
             .ok()
             .filter(|p| *p < MAX_PAGE)
-            .ok_or_else(|| PageError::BadRequest(format!("Page {p:?} is not a page number.")))?,
+            .ok_or_else(|| {
+                PageError::BadRequest(format!(
+                    "Page {p:?} is not a page number from 0 to {}.",
+                    MAX_PAGE - 1
+                ))
+            })?,
     };
+    let mut missing = None;
     if let Some(id) = as_paper_id(&raw) {
         match app.store.paper(&id).await {
             Ok(_) => return Ok(Redirect::to(&format!("/papers/{id}")).into_response()),
-            Err(StoreError::NotFound) => {}
+            // Not here: say so rather than list papers that merely share digits with the id.
+            Err(StoreError::NotFound) => missing = Some(id.to_string()),
             Err(e) => return Err(e.into()),
         }
     }
@@ -382,8 +415,10 @@ pub async fn search_page(
         mode: mode.as_str(),
         notice: None,
         semantic_available,
-        searched: !query.is_empty(),
+        searched: !query.is_empty() && missing.is_none(),
+        missing,
         filtered: query.has_filters(),
+        by_category: !query.categories.is_empty(),
         by_meaning: false,
         hits: Vec::new(),
         total: 0,
@@ -512,7 +547,7 @@ pub async fn search_feed(
     let format = feeds::format_of(&file)?;
     let Query(params) = params.map_err(|e| PageError::BadRequest(e.body_text()))?;
     let raw = params.q.clone().unwrap_or_default();
-    check_length(&raw).map_err(|m| PageError::BadRequest(format!("Search feed: {m}.")))?;
+    check_params(&params).map_err(|m| PageError::BadRequest(format!("Search feed: {m}.")))?;
     let mode = parse_mode(params.mode.as_deref()).map_err(PageError::BadRequest)?;
     let query = parse(&full_query(&params));
     if query.is_empty() {
