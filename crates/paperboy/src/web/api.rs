@@ -278,6 +278,7 @@ pub async fn paper_markdown(app: &App, raw_id: &str) -> Response {
         (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            axum::Extension(super::error::AsWritten),
             "Paper not found\n",
         )
             .into_response()

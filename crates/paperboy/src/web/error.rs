@@ -1,7 +1,9 @@
 //! The single place where errors become HTTP responses: HTML pages for people, JSON for the API.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::pages::ErrorPage;
@@ -89,7 +91,7 @@ impl IntoResponse for PageError {
                 let page = ErrorPage::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "Slow down a little",
-                    "Too many requests. Please try again in a moment.",
+                    &format!("Too many requests. Please try again {}.", in_about(wait)),
                 );
                 let body = askama::Template::render(&page).unwrap_or_default();
                 return (
@@ -149,6 +151,114 @@ impl IntoResponse for ApiError {
             }
         };
         (status, Json(ErrorBody { error: message })).into_response()
+    }
+}
+
+/// When a wait ends, in words: "in a few seconds", "in about 2 minutes".
+fn in_about(wait: std::time::Duration) -> String {
+    match wait.as_secs() {
+        0..=9 => "in a few seconds".to_owned(),
+        s @ 10..=89 => format!("in about {} seconds", s.div_ceil(10) * 10),
+        s @ 90..=5399 => format!("in about {} minutes", s.div_ceil(60)),
+        s => format!("in about {} hours", s.div_ceil(3600)),
+    }
+}
+
+/// Marks a response whose error status goes out as written (an error in a format a client
+/// asked for, such as the plain-text 404 of `/papers/{id}.md`), so [`dress`] leaves it alone.
+#[derive(Debug, Clone, Copy)]
+pub struct AsWritten;
+
+/// Middleware that gives every error the site's own shape. Handlers answer errors through
+/// [`PageError`] and [`ApiError`], but some answers come from below them: axum's extractors
+/// (a path segment that is not UTF-8 or not a number, a repeated query key, a form body over
+/// the limit), the router (a method the route does not take) and the timeout layer. Those carry
+/// plain text or nothing. This turns each into the `{"error": ...}` body under `/api` and the
+/// HTML error page elsewhere, keeping the status and headers such as `Allow`.
+pub async fn dress(request: Request, next: Next) -> Response {
+    let api = request.uri().path() == "/api" || request.uri().path().starts_with("/api/");
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let dressed = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error())
+        || dressed
+        || response.extensions().get::<AsWritten>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let detail = axum::body::to_bytes(body, 2048)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = bare_error_message(status, &method, &parts.headers, &detail);
+    let mut dressed = if api {
+        (status, Json(ErrorBody { error: message })).into_response()
+    } else {
+        let heading = match status {
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::METHOD_NOT_ALLOWED => "Not here",
+            s if s.is_server_error() => "Something went wrong",
+            _ => "That request doesn't look right",
+        };
+        let page = ErrorPage::new(status, heading, &message);
+        match askama::Template::render(&page) {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, message).into_response(),
+        }
+    };
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            dressed.headers_mut().append(name, value.clone());
+        }
+    }
+    dressed
+}
+
+/// What a bare error from below the handlers means, for a person.
+fn bare_error_message(
+    status: StatusCode,
+    method: &Method,
+    headers: &HeaderMap,
+    detail: &str,
+) -> String {
+    match status {
+        StatusCode::NOT_FOUND => "There is nothing at this address.".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+                .map(|v| format!(" It takes {v}."))
+                .unwrap_or_default();
+            format!("This address does not take {method} requests.{allowed}")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "The request is larger than the {} KiB this site accepts.",
+            super::BODY_LIMIT / 1024
+        ),
+        StatusCode::SERVICE_UNAVAILABLE
+        | StatusCode::REQUEST_TIMEOUT
+        | StatusCode::GATEWAY_TIMEOUT
+            if detail.is_empty() =>
+        {
+            "The server took too long to answer. Please try again in a moment.".to_owned()
+        }
+        _ if status.is_server_error() => {
+            "The error has been logged. Please try again in a moment.".to_owned()
+        }
+        _ if detail.is_empty() => format!(
+            "The request could not be read ({}).",
+            status.canonical_reason().unwrap_or("error")
+        ),
+        // axum's rejections say what they could not read ("Invalid URL: Cannot parse `abc` to
+        // a `u64`"); the part after the colon names the field.
+        _ => format!("The request could not be read: {detail}"),
     }
 }
 

@@ -104,15 +104,20 @@ impl Metrics {
     }
 }
 
-/// Middleware that counts and times every request under its route pattern (never the raw
-/// path, which would let clients create unbounded label values).
+/// Middleware that counts and times every request under its route pattern and method (never
+/// the raw path, nor a method outside the standard ones, which would let clients create
+/// unbounded label values).
 pub async fn track(State(app): State<App>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = if STANDARD_METHODS.contains(req.method()) {
+        req.method().as_str().to_owned()
+    } else {
+        "other".to_owned()
+    };
     let start = Instant::now();
     let response = next.run(req).await;
     app.metrics.observe(
@@ -123,6 +128,22 @@ pub async fn track(State(app): State<App>, req: Request, next: Next) -> Response
     );
     response
 }
+
+/// HTTP's nine standard methods: any other is counted as "other".
+const STANDARD_METHODS: [axum::http::Method; 9] = {
+    use axum::http::Method;
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::CONNECT,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::PATCH,
+    ]
+};
 
 /// `GET /metrics` in the Prometheus text format.
 pub async fn metrics(State(app): State<App>) -> Response {

@@ -40,7 +40,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
                    frame-ancestors 'none'; form-action 'self'";
 
 /// Largest request body accepted (the read API takes none; forms later stay small).
-const BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Every route paperboy serves.
@@ -152,6 +152,9 @@ pub fn router(app: App) -> Router {
         ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        // Outside the timeout, the body limit and the panic guard, so their answers get the
+        // site's shape too.
+        .layer(axum::middleware::from_fn(error::dress))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),

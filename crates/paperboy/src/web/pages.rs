@@ -146,6 +146,15 @@ fn view_params(params: Result<Query<FeedParams>, QueryRejection>) -> Result<View
     Ok(ViewParams { sort, page })
 }
 
+/// What a paged list says on a page past its last one (`?p=` too high).
+const PAST_THE_END: &str = "The list ends before this page.";
+
+/// Where the "newer" link of page `page` (> 0) leads: the page before, or the first page when
+/// this one is past the end of the list (the page before may be empty too).
+fn newer_page(page: u32, past_end: bool) -> u32 {
+    if past_end { 0 } else { page - 1 }
+}
+
 /// `?p=`: the page of a paged list, from 0.
 fn page_number(p: Option<&str>) -> Result<u32, PageError> {
     match p {
@@ -154,7 +163,9 @@ fn page_number(p: Option<&str>) -> Result<u32, PageError> {
             .parse::<u32>()
             .ok()
             .filter(|p| *p < 10_000)
-            .ok_or_else(|| PageError::BadRequest(format!("Page {p:?} is not a page number."))),
+            .ok_or_else(|| {
+                PageError::BadRequest(format!("Page {p:?} is not a page number from 0 to 9999."))
+            }),
     }
 }
 
@@ -281,6 +292,7 @@ async fn period_page(app: &App, period: Period, view: ViewParams, is_home: bool)
         FeedSort::New => FeedOrder::Published,
     };
     let (papers, cards, more) = feed_cards(app, Some(period), None, order, view.page).await?;
+    let past_end = view.page > 0 && cards.is_empty();
     let path = period.path();
     let before = app
         .store
@@ -332,9 +344,14 @@ async fn period_page(app: &App, period: Period, view: ViewParams, is_home: bool)
         }),
         notice: None,
         cards,
-        empty_message: format!("No papers on the feed for {}.", period.label()),
+        empty_message: if past_end {
+            PAST_THE_END.to_owned()
+        } else {
+            format!("No papers on the feed for {}.", period.label())
+        },
         older_href: more.then(|| with_query(&path, view.sort, view.page + 1)),
-        newer_href: (view.page > 0).then(|| with_query(&path, view.sort, view.page - 1)),
+        newer_href: (view.page > 0)
+            .then(|| with_query(&path, view.sort, newer_page(view.page, past_end))),
         feeds: FeedLink::all(&if is_home {
             feeds::latest_meta()
         } else {
@@ -399,6 +416,7 @@ pub async fn member(
     let who = profile(&app, &username).await?;
     let submitter = Some(who.username.clone());
     let (_, cards, more) = feed_cards(&app, None, submitter, FeedOrder::Latest, page).await?;
+    let past_end = page > 0 && cards.is_empty();
     let path = member_path(&who.username);
     render(&FeedPage {
         nav: "",
@@ -409,9 +427,14 @@ pub async fn member(
         tabs: None,
         notice: None,
         cards,
-        empty_message: format!("{} has not put any paper on the feed yet.", who.fullname),
+        empty_message: if past_end {
+            PAST_THE_END.to_owned()
+        } else {
+            format!("{} has not put any paper on the feed yet.", who.fullname)
+        },
         older_href: more.then(|| with_query(&path, FeedSort::default(), page + 1)),
-        newer_href: (page > 0).then(|| with_query(&path, FeedSort::default(), page - 1)),
+        newer_href: (page > 0)
+            .then(|| with_query(&path, FeedSort::default(), newer_page(page, past_end))),
         feeds: FeedLink::all(&feeds::member_meta(&who)),
     })
 }

@@ -237,3 +237,108 @@ async fn health_and_metrics_report_counts_and_routes() {
     assert!(text.contains(r#"paperboy_papers{state="on_feed"}"#));
     assert!(text.contains(r#"status="404""#));
 }
+
+#[tokio::test]
+async fn errors_from_below_the_handlers_get_the_sites_shape() {
+    let t = TestApp::spawn().await;
+    let send = |method: &str, path: &str| {
+        t.client.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", t.base_url),
+        )
+    };
+    // A method the route does not take: JSON under /api, the error page elsewhere; both keep
+    // the Allow header and say what the address takes.
+    for (method, path, json) in [
+        ("GET", "/api/papers/submit", true),
+        ("POST", "/api/daily_papers", true),
+        ("GET", "/papers/2608.19880/upvote", false),
+        ("PUT", "/login", false),
+    ] {
+        let res = send(method, path).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 405, "{method} {path}");
+        assert!(res.headers().contains_key("allow"), "{method} {path}");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains(&format!("does not take {method} requests")),
+            "{body}"
+        );
+        if json {
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert!(v["error"].is_string());
+        } else {
+            assert!(body.contains("<!doctype html>"), "{body}");
+        }
+    }
+    // Path segments that are not UTF-8 or not a number.
+    for path in ["/papers/%FF", "/members/%FF", "/papers/date/%FF"] {
+        let (status, html) = t.get_text(path).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(
+            html.contains("<!doctype html>") && html.contains("could not be read"),
+            "{html}"
+        );
+    }
+    let res = send("POST", "/comments/abc/edit").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert!(res.text().await.unwrap().contains("could not be read"));
+    // A body over the limit.
+    let res = send("POST", "/api/papers/2608.19880/comment")
+        .header("content-type", "application/json")
+        .body(vec![b' '; 70 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 413);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("64 KiB"), "{body}");
+    // An answer meant as plain text stays so (the Markdown view of a paper is not a page).
+    let res = t.get("/papers/2608.99999.md").await;
+    assert_eq!(res.status().as_u16(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    // A made-up method is refused, and counted as "other" rather than under its own name.
+    let res = send("XYZZY1", "/").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 405);
+    let (_, metrics) = t.get_text("/metrics").await;
+    assert!(!metrics.contains("XYZZY1"));
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+}
+
+#[tokio::test]
+async fn a_date_filter_that_is_not_a_date_is_refused_not_searched_for() {
+    let t = TestApp::spawn().await;
+    let (status, body) = t.get_json("/api/papers/search?q=model&after=banana").await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("\"banana\" is not a date"),
+        "{body}"
+    );
+    let (status, html) = t.get_text("/search?q=model&before=2026-02-30").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("is not a date"), "{html}");
+    // A query with nothing to search for says so instead of showing an empty page.
+    let (status, html) = t.get_text("/search?q=author%3A").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("There is nothing to search for"), "{html}");
+    // A feed page past the end of its list says so and leads back to the first page.
+    let (status, html) = t.get_text("/papers/month/2026-08?p=99").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("The list ends before this page."), "{html}");
+    // A conditional GET dated in the future is ignored (RFC 9110, 13.1.3).
+    let res = t
+        .client
+        .get(format!("{}/feed.rss", t.base_url))
+        .header("if-modified-since", "Fri, 31 Dec 9999 23:59:59 GMT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+}

@@ -40,7 +40,9 @@ impl Validators {
     /// True when `request` shows the client already holds this representation.
     ///
     /// `If-None-Match` decides when present (weak comparison); otherwise `If-Modified-Since`
-    /// is compared with Last-Modified at one-second precision. Unparsable headers are ignored.
+    /// is compared with Last-Modified at one-second precision. Unparsable headers are ignored,
+    /// and so is a date later than now (RFC 9110, 13.1.3: it cannot be a date the client got
+    /// from this server).
     pub fn not_modified(&self, request: &HeaderMap) -> bool {
         if let Some(value) = request.get(header::IF_NONE_MATCH) {
             return value.to_str().is_ok_and(|tags| {
@@ -52,7 +54,8 @@ impl Validators {
         let since = request
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| DateTime::parse_from_rfc2822(v).ok());
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .filter(|since| since.timestamp() <= Utc::now().timestamp());
         match (since, self.last_modified) {
             (Some(since), Some(modified)) => modified.timestamp() <= since.timestamp(),
             _ => false,
@@ -110,6 +113,10 @@ mod tests {
         assert!(v.not_modified(&at("Sat, 22 Aug 2026 00:00:00 GMT")));
         assert!(!v.not_modified(&at("Fri, 21 Aug 2026 08:59:59 GMT")));
         assert!(!v.not_modified(&at("yesterday")));
+        assert!(
+            !v.not_modified(&at("Fri, 31 Dec 9999 23:59:59 GMT")),
+            "a future date"
+        );
         let both = request(&[
             (header::IF_NONE_MATCH, "\"stale\""),
             (header::IF_MODIFIED_SINCE, "Sat, 22 Aug 2026 00:00:00 GMT"),
