@@ -83,6 +83,8 @@ pub async fn run_token(config: Config, args: TokenArgs) -> anyhow::Result<ExitCo
     match args.command {
         TokenCommand::Create { email: e, name } => {
             let email = email(&e)?;
+            let name = crate::domain::member::parse_token_name(&name)
+                .map_err(|e| anyhow::anyhow!("--name: {e}"))?;
             let store = store(&config).await?;
             let now = chrono::Utc::now();
             let member = store.ensure_member(email.as_str(), false, now).await?;

@@ -45,6 +45,22 @@ pub fn parse_fullname(input: &str) -> Result<String, String> {
     Ok(s)
 }
 
+/// Parses an API token's name: what the member calls it, so they can tell tokens apart. Empty
+/// means "token"; at most 60 characters, no control characters; whitespace collapsed.
+pub fn parse_token_name(input: &str) -> Result<String, String> {
+    let s = super::paper::collapse_whitespace(input);
+    if s.chars().any(char::is_control) {
+        return Err("A token name cannot hold control characters.".into());
+    }
+    match s.chars().count() {
+        0 => Ok("token".to_owned()),
+        1..=60 => Ok(s),
+        n => Err(format!(
+            "A token name has at most 60 characters; this one has {n}."
+        )),
+    }
+}
+
 /// A username proposed from an email address's local part (the caller makes it unique).
 pub fn username_from_email(email: &str) -> String {
     let local = email.split('@').next().unwrap_or("");

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::error::PageError;
@@ -79,7 +79,7 @@ async fn page(
 /// `GET /settings`
 pub async fn settings(State(app): State<App>) -> PageResult {
     let Some(viewer) = session::current() else {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(session::to_login("/settings"));
     };
     page(&app, &viewer, StatusCode::OK, None, None, None).await
 }
@@ -166,11 +166,9 @@ pub async fn create_api_token(
     State(app): State<App>,
     MemberForm { viewer, form }: MemberForm<TokenForm>,
 ) -> PageResult {
-    let name: String = form.name.trim().chars().take(60).collect();
-    let name = if name.is_empty() {
-        "token".to_owned()
-    } else {
-        name
+    let name = match crate::domain::member::parse_token_name(&form.name) {
+        Ok(name) => name,
+        Err(e) => return page(&app, &viewer, StatusCode::BAD_REQUEST, None, None, Some(e)).await,
     };
     let token = create_token(&app.store, &viewer.member, &name, app.now()).await?;
     page(&app, &viewer, StatusCode::OK, Some(token), None, None).await

@@ -47,7 +47,7 @@ pub async fn admin(State(app): State<App>) -> PageResult {
     match session::current() {
         Some(v) if v.member.is_admin => page(&app, None).await,
         Some(_) => Err(not_admin()),
-        None => Ok(Redirect::to("/login").into_response()),
+        None => Ok(session::to_login("/admin")),
     }
 }
 

@@ -233,10 +233,6 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     let member = writer(&app, &headers).await?;
     let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    app.limits
-        .submit_per_member
-        .check(&member.account_id.to_string())
-        .map_err(ApiError::TooManyRequests)?;
     match community::submit_paper(&app, &member, &body.paper_id).await {
         Ok(paper) => Ok((
             StatusCode::CREATED,
@@ -244,6 +240,7 @@ pub async fn submit(
         )
             .into_response()),
         Err(SubmitError::Store(e)) => Err(e.into()),
+        Err(SubmitError::TooManyRequests(wait)) => Err(ApiError::TooManyRequests(wait)),
         Err(SubmitError::Refused(r)) => Err(refusal(r)),
     }
 }

@@ -265,11 +265,20 @@ pub async fn upvote(
     MemberForm { viewer, form }: MemberForm<VoteForm>,
 ) -> PageResult {
     let id = parse_id(&id)?;
+    let on = match form.vote.as_str() {
+        "up" => true,
+        "down" => false,
+        other => {
+            return Err(PageError::BadRequest(format!(
+                "The vote form asks for vote=up or vote=down, not {:?}.",
+                other.chars().take(20).collect::<String>()
+            )));
+        }
+    };
     app.limits
         .vote_per_member
         .check(&viewer.member.account_id.to_string())
         .map_err(PageError::TooManyRequests)?;
-    let on = form.vote != "down";
     let state = app
         .store
         .set_upvote(viewer.member.account_id, &id, on, app.now())
@@ -308,13 +317,23 @@ pub async fn save(
     MemberForm { viewer, form }: MemberForm<SaveForm>,
 ) -> PageResult {
     let id = parse_id(&id)?;
+    let on = match form.save.as_str() {
+        "1" => true,
+        "0" => false,
+        other => {
+            return Err(PageError::BadRequest(format!(
+                "The save form asks for save=1 or save=0, not {:?}.",
+                other.chars().take(20).collect::<String>()
+            )));
+        }
+    };
     app.limits
         .vote_per_member
         .check(&viewer.member.account_id.to_string())
         .map_err(PageError::TooManyRequests)?;
     let saved = app
         .store
-        .set_saved(viewer.member.account_id, &id, form.save != "0", app.now())
+        .set_saved(viewer.member.account_id, &id, on, app.now())
         .await?;
     if wants_json(&headers) {
         return Ok(Json(serde_json::json!({"saved": saved})).into_response());
@@ -338,8 +357,14 @@ impl Posted for CommentForm {
     }
 }
 
-/// A comment body, trimmed and within limits.
+/// A comment body: line ends made `\n`, control characters other than line feeds and tabs
+/// dropped (they have no place in text and would reach the page raw), trimmed, within limits.
 pub fn comment_body(body: &str) -> Result<String, String> {
+    let body: String = body
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|&c| !c.is_control() || c == '\n' || c == '\t')
+        .collect();
     let body = body.trim();
     if body.is_empty() {
         return Err("A comment cannot be empty.".into());
@@ -349,7 +374,7 @@ pub fn comment_body(body: &str) -> Result<String, String> {
             "A comment can be at most {MAX_COMMENT_CHARS} characters long."
         ));
     }
-    Ok(body.replace('\0', ""))
+    Ok(body.to_owned())
 }
 
 /// `POST /papers/{id}/comments`
@@ -485,7 +510,7 @@ async fn saved_page(
 /// `GET /saved`: the member's reading list.
 pub async fn saved(State(app): State<App>) -> PageResult {
     let Some(viewer) = session::current() else {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(session::to_login("/saved"));
     };
     saved_page(&app, &viewer, None, None).await
 }
@@ -541,12 +566,33 @@ fn submit_page(app: &App, paper: String, error: Option<String>) -> SubmitPage {
     }
 }
 
+/// `?paper=` on `GET /submit`: an id to fill the form with (the search page links here when
+/// it is asked for a paper the site lacks).
+#[derive(Deserialize)]
+pub struct SubmitPrefill {
+    paper: Option<String>,
+}
+
 /// `GET /submit`
-pub async fn submit_form(State(app): State<App>) -> PageResult {
+pub async fn submit_form(
+    State(app): State<App>,
+    prefill: Result<axum::extract::Query<SubmitPrefill>, axum::extract::rejection::QueryRejection>,
+) -> PageResult {
+    let paper: String = prefill
+        .ok()
+        .and_then(|q| q.0.paper)
+        .map(|p| p.chars().take(200).collect())
+        .unwrap_or_default();
     if session::current().is_none() {
-        return Ok(Redirect::to("/login").into_response());
+        let back = if paper.is_empty() {
+            "/submit".to_owned()
+        } else {
+            let paper: String = url::form_urlencoded::byte_serialize(paper.as_bytes()).collect();
+            format!("/submit?paper={paper}")
+        };
+        return Ok(session::to_login(&back));
     }
-    html(StatusCode::OK, &submit_page(&app, String::new(), None))
+    html(StatusCode::OK, &submit_page(&app, paper, None))
 }
 
 #[derive(Deserialize)]
@@ -570,10 +616,6 @@ pub async fn submit(
     State(app): State<App>,
     MemberForm { viewer, form }: MemberForm<SubmitForm>,
 ) -> PageResult {
-    app.limits
-        .submit_per_member
-        .check(&viewer.member.account_id.to_string())
-        .map_err(PageError::TooManyRequests)?;
     match submit_paper(&app, &viewer.member, &form.paper).await {
         Ok(paper) => Ok(Redirect::to(&format!("/papers/{}", paper.id)).into_response()),
         Err(SubmitError::Refused(r)) => html(
@@ -584,6 +626,7 @@ pub async fn submit(
                 Some(r.to_string()),
             ),
         ),
+        Err(SubmitError::TooManyRequests(wait)) => Err(PageError::TooManyRequests(wait)),
         Err(SubmitError::Store(e)) => Err(e.into()),
     }
 }
@@ -592,6 +635,8 @@ pub async fn submit(
 #[derive(Debug)]
 pub enum SubmitError {
     Refused(Refusal),
+    /// The member's submission limit is used up; the value is how long until it frees.
+    TooManyRequests(std::time::Duration),
     Store(StoreError),
 }
 
@@ -601,7 +646,13 @@ impl From<StoreError> for SubmitError {
     }
 }
 
-/// Submits a paper for `member`: parses the id, fetches the paper from arXiv when it is not
+/// How long a submission waits for arXiv (retries included) before it tells the member to try
+/// again: under the server's 15 s request timeout, so the answer is a message, not a timeout.
+/// The fetch is dropped at the deadline; whatever it stored by then was written whole.
+const ARXIV_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Submits a paper for `member`: parses the id, counts the attempt against the member's limit
+/// (an id that does not parse costs nothing), fetches the paper from arXiv when it is not
 /// stored, applies the rules, and puts it on today's feed.
 pub async fn submit_paper(app: &App, member: &Member, input: &str) -> Result<Paper, SubmitError> {
     if member.banned {
@@ -614,6 +665,10 @@ pub async fn submit_paper(app: &App, member: &Member, input: &str) -> Result<Pap
             input.chars().take(80).collect::<String>()
         )))
     })?;
+    app.limits
+        .submit_per_member
+        .check(&member.account_id.to_string())
+        .map_err(SubmitError::TooManyRequests)?;
     let id = versioned.id.clone();
     let paper = match app.store.paper(&id).await {
         Ok(p) => p,
@@ -622,13 +677,19 @@ pub async fn submit_paper(app: &App, member: &Member, input: &str) -> Result<Pap
                 id: id.clone(),
                 version: None,
             };
-            let report =
-                crate::ingest::fetch::fetch_papers(&app.store, &app.arxiv.api, &[unversioned])
-                    .await
-                    .map_err(|e| {
-                        tracing::warn!(error = ?e, paper.id = %id, "fetching a submitted paper");
-                        SubmitError::Refused(Refusal::ArxivUnavailable)
-                    })?;
+            let wanted = [unversioned];
+            let fetch = crate::ingest::fetch::fetch_papers(&app.store, &app.arxiv.api, &wanted);
+            let report = match tokio::time::timeout(ARXIV_DEADLINE, fetch).await {
+                Ok(Ok(report)) => report,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = ?e, paper.id = %id, "fetching a submitted paper");
+                    return Err(SubmitError::Refused(Refusal::ArxivUnavailable));
+                }
+                Err(_) => {
+                    tracing::warn!(paper.id = %id, deadline_s = ARXIV_DEADLINE.as_secs(), "arXiv did not answer a submission in time");
+                    return Err(SubmitError::Refused(Refusal::ArxivUnavailable));
+                }
+            };
             report
                 .papers
                 .into_iter()

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::rejection::FormRejection;
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -76,6 +76,8 @@ struct LoginPage {
     nav: &'static str,
     email: String,
     error: Option<String>,
+    /// Where to go after logging in, when the member was sent here from a page (`?next=`).
+    next: Option<String>,
 }
 
 #[derive(Template)]
@@ -96,14 +98,29 @@ struct LoginMailText<'a> {
     minutes: i64,
 }
 
-/// `GET /login`
-pub async fn login_form() -> PageResult {
+/// `?next=`: the page to return to after logging in.
+#[derive(Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+/// The `next` worth carrying: a path on this site other than the home page.
+fn next_path(next: Option<&str>) -> Option<String> {
+    Some(session::safe_next(next)).filter(|n| n != "/")
+}
+
+/// `GET /login` (`?next=` names the page to come back to)
+pub async fn login_form(params: Result<Query<NextParam>, QueryRejection>) -> PageResult {
+    let next = params
+        .ok()
+        .and_then(|Query(p)| next_path(p.next.as_deref()));
     html(
         StatusCode::OK,
         &LoginPage {
             nav: "",
             email: String::new(),
             error: None,
+            next,
         },
     )
 }
@@ -111,6 +128,8 @@ pub async fn login_form() -> PageResult {
 #[derive(Deserialize)]
 pub struct LoginForm {
     email: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 /// `POST /login` with the field `email`: anonymous, so Origin-checked only (no session, no
@@ -126,7 +145,7 @@ pub async fn request_link(
             "This form was sent from another site.".into(),
         ));
     }
-    let bad = |email: String| {
+    let bad = |email: String, next: Option<String>| {
         html(
             StatusCode::BAD_REQUEST,
             &LoginPage {
@@ -136,24 +155,26 @@ pub async fn request_link(
                     "That doesn't look like an email address. Please check it and try again."
                         .into(),
                 ),
+                next,
             },
         )
     };
     let Ok(Form(form)) = form else {
-        return bad(String::new());
+        return bad(String::new(), None);
     };
+    let next = next_path(form.next.as_deref());
     app.limits
         .login_per_ip
         .check(&client_key(peer.ip()))
         .map_err(PageError::TooManyRequests)?;
     let Ok(email) = EmailAddress::parse(&form.email) else {
-        return bad(form.email.chars().take(254).collect());
+        return bad(form.email.chars().take(254).collect(), next);
     };
     app.limits
         .login_per_address
         .check(email.as_str())
         .map_err(PageError::TooManyRequests)?;
-    queue_login_mail(&app, &email).await?;
+    queue_login_mail(&app, &email, next.as_deref()).await?;
     let on_its_way = format!(
         "If this address can receive our mail, a login link is on its way. \
          It works once, for {LINK_MINUTES} minutes."
@@ -170,7 +191,11 @@ pub async fn request_link(
 
 /// Stores a new login token for `email` and queues the mail with its link. The raw token
 /// exists only in the queued mail.
-async fn queue_login_mail(app: &App, email: &EmailAddress) -> Result<(), PageError> {
+async fn queue_login_mail(
+    app: &App,
+    email: &EmailAddress,
+    next: Option<&str>,
+) -> Result<(), PageError> {
     let token = session::random_secret(16);
     let hash = session::digest(&token);
     let now = app.now();
@@ -183,9 +208,15 @@ async fn queue_login_mail(app: &App, email: &EmailAddress) -> Result<(), PageErr
         )
         .await?;
     let site_url = app.config.absolute_url("");
+    let back = next
+        .map(|n| {
+            let n: String = url::form_urlencoded::byte_serialize(n.as_bytes()).collect();
+            format!("&next={n}")
+        })
+        .unwrap_or_default();
     let login_url = app
         .config
-        .absolute_url(&format!("/login/confirm?t={token}"));
+        .absolute_url(&format!("/login/confirm?t={token}{back}"));
     let site_name = crate::email::SITE_NAME;
     let render = |e: askama::Error| {
         PageError::Internal(anyhow::Error::new(e).context("rendering the login mail"))
@@ -231,6 +262,8 @@ async fn queue_login_mail(app: &App, email: &EmailAddress) -> Result<(), PageErr
 #[derive(Deserialize)]
 pub struct TokenParam {
     t: Option<String>,
+    /// Where to go once logged in (from the login page's `next`).
+    next: Option<String>,
 }
 
 fn no_referrer(mut response: Response) -> Response {
@@ -278,7 +311,9 @@ pub async fn confirm_page(State(app): State<App>, Query(q): Query<TokenParam>) -
     let mut page = Notice::new("Log in", &["Press the button to log in on this device."]);
     page.form = Some(NoticeForm {
         action: "/login/confirm".into(),
-        hidden: vec![("t".into(), token)],
+        hidden: std::iter::once(("t".into(), token))
+            .chain(next_path(q.next.as_deref()).map(|n| ("next".into(), n)))
+            .collect(),
         button: "Log in".into(),
     });
     html(StatusCode::OK, &page).map(no_referrer)
@@ -295,7 +330,10 @@ pub async fn confirm(
             "This form was sent from another site.".into(),
         ));
     }
-    let token = form.ok().and_then(|Form(f)| f.t).unwrap_or_default();
+    let (token, next) = form
+        .ok()
+        .map(|Form(f)| (f.t.unwrap_or_default(), f.next))
+        .unwrap_or_default();
     if token.is_empty() || token.len() > 100 {
         return link_problem(LoginTokenState::Invalid);
     }
@@ -332,7 +370,7 @@ pub async fn confirm(
         })
         .await?;
     tracing::info!(account.id = member.account_id, "logged in");
-    let mut response = Redirect::to("/").into_response();
+    let mut response = Redirect::to(&session::safe_next(next.as_deref())).into_response();
     response
         .headers_mut()
         .insert(header::SET_COOKIE, session::set_cookie(&app, &raw));

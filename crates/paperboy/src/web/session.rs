@@ -214,13 +214,21 @@ pub fn safe_next(next: Option<&str>) -> String {
             if n.starts_with('/')
                 && !n.starts_with("//")
                 && !n.starts_with("/\\")
-                && !n.contains(['\r', '\n'])
+                && !n.contains(char::is_control)
                 && n.len() < 500 =>
         {
             n.to_owned()
         }
         _ => "/".to_owned(),
     }
+}
+
+/// The way to the login page for someone who asked for `path` logged out: the page comes back
+/// to `path` after the login link is used.
+pub fn to_login(path: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    axum::response::Redirect::to(&format!("/login?next={next}")).into_response()
 }
 
 #[cfg(test)]

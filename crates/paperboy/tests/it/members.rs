@@ -630,6 +630,122 @@ async fn submissions_follow_the_rules_and_every_refusal_says_why() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_arxiv_does_not_answer_is_refused_in_time_and_bad_ids_cost_no_quota() {
+    let fake = crate::fake_arxiv::FakeArxiv::start().await;
+    let env: Vec<(&str, String)> = fake.env(0);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let t = TestApp::spawn_with_env(&[members_fixture()], &env).await;
+    let s = session_for(&t, "ada@example.org").await;
+    // An id that does not parse is refused before it counts: twelve of them (the limit is
+    // ten submissions in ten minutes) leave the member free to submit.
+    for _ in 0..12 {
+        let (status, page) = submit(&t, &s, "not an id").await;
+        assert_eq!(status, 422, "{page}");
+    }
+    // arXiv takes the request and never answers: the page says so before the server's own
+    // 15 s timeout would send an empty 503, and so does the API, as JSON.
+    let member = t
+        .app
+        .store
+        .ensure_member("bob@example.org", false, chrono::Utc::now())
+        .await
+        .unwrap();
+    let token =
+        paperboy::web::account::create_token(&t.app.store, &member, "test", chrono::Utc::now())
+            .await
+            .unwrap();
+    fake.fail_next(
+        crate::fake_arxiv::Target::Api,
+        crate::fake_arxiv::Fault::Stall,
+    );
+    fake.fail_next(
+        crate::fake_arxiv::Target::Api,
+        crate::fake_arxiv::Fault::Stall,
+    );
+    let started = std::time::Instant::now();
+    let page = submit(&t, &s, "2608.99991");
+    let api = t
+        .client
+        .post(format!("{}/api/papers/submit", t.base_url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"paper_id": "2608.99992"}))
+        .send();
+    let ((status, page), res) = tokio::join!(page, api);
+    let res = res.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    assert_eq!(status, 422);
+    assert!(page.contains("arXiv could not be reached"), "{page}");
+    assert_eq!(res.status().as_u16(), 503);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("arXiv could not be reached"),
+        "{body}"
+    );
+    fake.release();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_member_forms_are_refused_with_the_reason() {
+    let t = spawn().await;
+    let s = session_for(&t, "ada@example.org").await;
+    for (path, fields, reason) in [
+        (
+            "/papers/2608.90002/upvote",
+            [("vote", "bogus")],
+            "vote=up or vote=down",
+        ),
+        ("/papers/2608.90002/upvote", [("vote", "")], "vote=up"),
+        (
+            "/papers/2608.90002/save",
+            [("save", "2")],
+            "save=1 or save=0",
+        ),
+        (
+            "/settings/tokens",
+            [("name", "a\u{1}b")],
+            "cannot hold control characters",
+        ),
+        (
+            "/settings/tokens",
+            [("name", &"n".repeat(61))],
+            "at most 60 characters; this one has 61",
+        ),
+        (
+            "/papers/2608.90002/comments",
+            [("body", "\u{0}\u{1}\u{2} \r\n")],
+            "cannot be empty",
+        ),
+    ] {
+        let mut form = vec![("csrf", s.csrf.as_str())];
+        form.extend(fields);
+        let res = post_form(&t, &s, path, &form).await;
+        let status = res.status().as_u16();
+        let page = res.text().await.unwrap();
+        assert_eq!(status, 400, "{path} {fields:?}: {page}");
+        assert!(page.contains(reason), "{path} {fields:?}: {page}");
+    }
+    assert_eq!(upvotes(&t, "2608.90002").await, 10, "no vote counted");
+    // Control characters are dropped from a comment, line breaks and tabs kept.
+    let res = post_form(
+        &t,
+        &s,
+        "/papers/2608.90002/comments",
+        &[("csrf", &s.csrf), ("body", "one\u{7}\r\ntwo\tthree")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, page) = t.get_text("/papers/2608.90002").await;
+    assert!(
+        page.contains("one\ntwo\tthree") || page.contains("one<br>two\tthree"),
+        "{page}"
+    );
+    assert!(!page.contains('\u{7}'));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn comments_are_sanitised_editable_by_their_author_and_counted() {
     let t = spawn().await;
     let ada = session_for(&t, "ada@example.org").await;

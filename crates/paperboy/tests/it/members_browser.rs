@@ -138,8 +138,10 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
     let client = connect(&driver, &chromium).await;
     let base = t.base_url.clone();
     let result = async {
-        // Ask for a link.
-        client.goto(&format!("{base}/login")).await.unwrap();
+        // Ask for a link, starting from a page that needs a login: the link comes back to it.
+        client.goto(&format!("{base}/saved")).await.unwrap();
+        let url = client.current_url().await.unwrap();
+        assert_eq!(url.as_str(), format!("{base}/login?next=%2Fsaved"));
         type_into(&client, "#login-email", "ada@example.org").await;
         click(&client, ".login-form button").await;
         wait_for(&client, "the notice", "return document.querySelector('main h1').textContent === 'Check your inbox';").await;
@@ -157,10 +159,13 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
             .to_owned();
         // The link's page has a button; pressing it logs in.
         client.goto(&link).await.unwrap();
+        assert!(link.contains("&next=%2Fsaved"), "{link}");
         click(&client, "main form button").await;
         wait_for(&client, "the login", "return document.querySelector('.account-name') !== null;").await;
         let account = client.find(Locator::Css(".account-name")).await.unwrap();
         assert_eq!(account.text().await.unwrap(), "ada");
+        let url = client.current_url().await.unwrap();
+        assert_eq!(url.as_str(), format!("{base}/saved"), "back where the login started");
 
         // Upvote from a day page: the JavaScript updates the count in place.
         client.goto(&format!("{base}/papers/date/2026-08-21")).await.unwrap();
@@ -244,7 +249,7 @@ async fn a_member_logs_in_by_mail_upvotes_submits_comments_saves_and_logs_out() 
         let login = client.find(Locator::Css(".account-nav a[href='/login']")).await.unwrap();
         assert_eq!(login.text().await.unwrap(), "Log in");
         client.goto(&format!("{base}/saved")).await.unwrap();
-        assert!(client.current_url().await.unwrap().as_str().ends_with("/login"));
+        assert!(client.current_url().await.unwrap().as_str().ends_with("/login?next=%2Fsaved"));
     }
     .await;
     client.close().await.unwrap();
