@@ -63,7 +63,10 @@ pub fn parse_file(text: &str, file_date: Option<NaiveDate>) -> Result<Vec<Item>,
         .map(|(position, raw)| {
             let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
             let line = text[..offset].matches('\n').count() + 1;
-            let result = item_value(raw).and_then(|v| observed(&v, day, position as i64));
+            // The item's number, as several items can share a line (or the whole file).
+            let result = item_value(raw)
+                .and_then(|v| observed(&v, day, position as i64))
+                .map_err(|e| format!("item {}: {e}", position + 1));
             Item { line, result }
         })
         .collect())

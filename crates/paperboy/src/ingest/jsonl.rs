@@ -53,13 +53,7 @@ struct Line {
 
 /// Parses one JSONL line. `position` orders papers that share a feed day and upvote count.
 pub fn parse_line(text: &str, position: i64) -> Result<Observed, String> {
-    let line: Line = serde_json::from_str(text).map_err(|e| {
-        let what = e.to_string();
-        match e.classify() {
-            serde_json::error::Category::Data => format!("bad record: {what}"),
-            _ => format!("invalid JSON: {what}"),
-        }
-    })?;
+    let line = read_record(text)?;
     let id = ArxivId::parse(&line.id).map_err(|e| format!("field `id`: {e}"))?;
     let title = collapse_whitespace(&line.title);
     if title.is_empty() {
@@ -93,8 +87,16 @@ pub fn parse_line(text: &str, position: i64) -> Result<Observed, String> {
     paper.categories = line.categories.unwrap_or_default();
     paper.published_at = published_at;
     paper.updated_at = updated_at;
-    paper.upvotes = line.upvotes.unwrap_or(0).max(0);
-    paper.num_comments = line.num_comments.unwrap_or(0).max(0);
+    for (field, value) in [
+        ("upvotes", line.upvotes),
+        ("num_comments", line.num_comments),
+    ] {
+        if let Some(n) = value.filter(|n| *n < 0) {
+            return Err(format!("field `{field}`: {n} is below 0"));
+        }
+    }
+    paper.upvotes = line.upvotes.unwrap_or(0);
+    paper.num_comments = line.num_comments.unwrap_or(0);
     paper.comments = line.comments;
     paper.journal_ref = line.journal_ref;
     paper.doi = line.doi;
@@ -114,6 +116,44 @@ pub fn parse_line(text: &str, position: i64) -> Result<Observed, String> {
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH);
     Ok(Observed { paper, as_of })
+}
+
+/// Decodes one line into a [`Line`], naming the field a wrong value is in ("field `authors`:
+/// invalid type: string \"Ada\", expected a sequence"). The column serde_json adds is left
+/// out: the caller names the file and line, and a line is one record.
+fn read_record(text: &str) -> Result<Line, String> {
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with('{') && serde_json::from_str::<serde_json::Value>(text).is_ok() {
+        return Err("bad record: a line must be one JSON object, {\"id\": …}".into());
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let line: Line = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| describe(&e.path().to_string(), &e.into_inner()))?;
+    de.end().map_err(|e| describe(".", &e))?;
+    Ok(line)
+}
+
+/// A decoding error of the value at `path` ("." for the whole record), in words.
+fn describe(path: &str, error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let what = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |at| &text[..at]);
+    match error.classify() {
+        serde_json::error::Category::Data => {
+            if let Some(field) = what
+                .strip_prefix("missing field `")
+                .and_then(|f| f.strip_suffix('`'))
+            {
+                format!("field `{field}`: missing")
+            } else if path == "." {
+                format!("bad record: {what}")
+            } else {
+                format!("field `{path}`: {what}")
+            }
+        }
+        _ => format!("invalid JSON: {what}"),
+    }
 }
 
 /// Reads `YYYY-MM-DD` or an RFC 3339 timestamp.
@@ -150,20 +190,37 @@ mod tests {
         let cases = [
             (r#"{"id": "2505.15652", "title": "x""#, "invalid JSON"),
             (r#"{"id": "not-an-id", "title": "x"}"#, "field `id`"),
-            (r#"{"title": "x"}"#, "missing field `id`"),
+            (r#"{"title": "x"}"#, "field `id`: missing"),
+            (
+                r#"{"id": "2505.15652", "title": "x", "authors": "Ada"}"#,
+                "field `authors`: invalid type: string \"Ada\", expected a sequence",
+            ),
+            (
+                r#"{"id": "2505.15652", "title": "x", "categories": ["cs.LG", 7]}"#,
+                "field `categories[1]`: invalid type: integer `7`",
+            ),
+            (
+                r#"{"id": "2505.15652", "title": "x", "upvotes": -3}"#,
+                "field `upvotes`: -3 is below 0",
+            ),
+            (
+                r#"{"id": "2505.15652", "title": "x"} {}"#,
+                "invalid JSON: trailing characters",
+            ),
             (
                 r#"{"id": "2505.15652", "title": "x", "published": "yesterday"}"#,
                 "field `published`",
             ),
             (
                 r#"{"id": "2505.15652", "title": "x", "upvotes": "many"}"#,
-                "bad record",
+                "field `upvotes`: invalid type: string \"many\", expected i64",
             ),
             (r#"[1, 2]"#, "bad record"),
         ];
         for (line, want) in cases {
             let err = parse_line(line, 0).unwrap_err();
             assert!(err.contains(want), "{line}: {err}");
+            assert!(!err.contains(" column "), "{line}: {err}");
         }
     }
 }

@@ -291,6 +291,10 @@ fn describe_io(e: &std::io::Error) -> String {
 /// Guesses the format from the first bytes of a (decompressed) file.
 fn detect(head: &[u8]) -> Option<Format> {
     let text = String::from_utf8_lossy(&head[..head.len().min(64 * 1024)]);
+    if text.trim().is_empty() {
+        // An empty file holds no records in any format: read it as JSONL, which imports none.
+        return Some(Format::Jsonl);
+    }
     if hf_daily::looks_like(&text) {
         return Some(Format::HfDaily);
     }
@@ -361,6 +365,11 @@ mod tests {
             Some(Format::ArxivSnapshot)
         );
         assert_eq!(detect(b"Call me Ishmael."), None);
-        assert_eq!(detect(b""), None);
+        assert_eq!(
+            detect(b""),
+            Some(Format::Jsonl),
+            "an empty file imports nothing"
+        );
+        assert_eq!(detect(b" \n\n"), Some(Format::Jsonl));
     }
 }
