@@ -13,8 +13,9 @@
 //! ```
 //!
 //! and the score is zero from 168 hours (seven days) on. This is Lemmy's formula
-//! (`hot_rank`): the logarithm makes the first votes count most, and the gravity of 1.8 lets a
-//! paper with ten times the votes stay level with one about three and a half times younger.
+//! (`hot_rank`): the logarithm makes the first votes count most, and the gravity of 1.8 makes
+//! age win: a paper with 100 upvotes stays level with one with 10 that is about 1.4 times
+//! younger (in hours on the feed plus two), so ten times the votes buys only some 40% more age.
 //! `hours_since_daily` runs from the moment the paper was put on the feed.
 //!
 //! The clock is [`trending_clock`]: the current time, except that on an archive whose feed has
@@ -91,6 +92,14 @@ mod tests {
         let s = hot_score(8, t(0), t(10));
         let want = 10f64.log10() / 12f64.powf(1.8);
         assert!((s - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ten_times_the_votes_balances_about_one_and_a_half_times_the_age() {
+        // What the module docs and /about say: 100 upvotes at 1.4 × (h + 2) against 10 at h.
+        let young = hot_score(10, t(0), t(48));
+        let older = hot_score(100, t(0), t((50.0 * 1.41) as i64 - 2));
+        assert!((older / young - 1.0).abs() < 0.02, "{older} vs {young}");
     }
 
     #[test]

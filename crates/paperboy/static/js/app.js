@@ -7,6 +7,7 @@
     var nodes = document.querySelectorAll(".tex");
     for (var i = 0; i < nodes.length; i++) {
       try {
+        protectDollars(nodes[i]);
         window.renderMathInElement(nodes[i], {
           delimiters: [
             { left: "$$", right: "$$", display: true },
@@ -16,11 +17,60 @@
           ],
           throwOnError: false,
           trust: false,
-          ignoredTags: ["script", "noscript", "style", "textarea", "pre", "code", "option"]
+          ignoredTags: ["script", "noscript", "style", "textarea", "pre", "code", "option"],
+          ignoredClasses: ["tex-text"]
         });
+        unescapeText(nodes[i]);
       } catch (e) {
         /* leave the raw TeX in place */
       }
+    }
+  }
+
+  /* An escaped dollar ("\$400K") is text, not the start of math: it becomes a "$" in an element
+     that KaTeX skips, before KaTeX looks for delimiters. */
+  function protectDollars(root) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    var texts = [];
+    while (walker.nextNode()) {
+      if (walker.currentNode.nodeValue.indexOf("\\$") >= 0) texts.push(walker.currentNode);
+    }
+    for (var i = 0; i < texts.length; i++) {
+      var parts = texts[i].nodeValue.split("\\$");
+      var frag = document.createDocumentFragment();
+      for (var j = 0; j < parts.length; j++) {
+        if (j > 0) {
+          var span = document.createElement("span");
+          span.className = "tex-text";
+          span.textContent = "$";
+          frag.appendChild(span);
+        }
+        frag.appendChild(document.createTextNode(parts[j]));
+      }
+      texts[i].parentNode.replaceChild(frag, texts[i]);
+    }
+  }
+
+  /* TeX's text-mode escapes outside math ("57\% faster", "0.1\,ms", "\$400K") as the
+     characters they stand for; math already rendered by KaTeX is left alone. */
+  var TEXT_ESCAPES = { "%": "%", "&": "&", "_": "_", "#": "#", "$": "$", "{": "{", "}": "}", ",": "\u2009", " ": " " };
+  function unescapeText(root) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+      acceptNode: function (node) {
+        var el = node.parentNode;
+        while (el && el !== root) {
+          if (el.classList && el.classList.contains("katex")) return NodeFilter.FILTER_REJECT;
+          el = el.parentNode;
+        }
+        return node.nodeValue.indexOf("\\") >= 0 ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP;
+      }
+    });
+    var texts = [];
+    while (walker.nextNode()) texts.push(walker.currentNode);
+    for (var i = 0; i < texts.length; i++) {
+      texts[i].nodeValue = texts[i].nodeValue.replace(/\\([%&_#${}, ])/g, function (_, c) {
+        return TEXT_ESCAPES[c];
+      });
     }
   }
 

@@ -150,6 +150,49 @@ async fn pages_render_in_chromium_without_console_errors() {
         assert!(errors.is_empty(), "paper page: {errors:?}");
         let title = client.title().await.unwrap();
         assert!(title.ends_with("· paperboy"), "{title}");
+
+        // TeX's text-mode escapes outside math read as the characters they stand for.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("escapes.jsonl");
+        let line = serde_json::json!({
+            "id": "2503.97531", "title": "Escapes",
+            "abstract": r"Latency falls by 57\% to 0.1\,ms at \$400K, with $x_1^2$ kept as math.",
+            "authors": ["Ada Quokka"], "published": "2025-03-04T00:00:00Z",
+        });
+        std::fs::write(&file, format!("{line}\n")).unwrap();
+        paperboy::ingest::import_paths(
+            &t.app.store,
+            &[file],
+            paperboy::ingest::Format::Auto,
+            false,
+            |p| panic!("{p}"),
+        )
+        .await
+        .unwrap();
+        client
+            .goto(&format!("{}/papers/2503.97531", t.base_url))
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = client
+                .find(Locator::Css(".abstract"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if text.contains("57% to 0.1\u{2009}ms at $400K") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "escapes left in: {text}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let math = client
+            .find_all(Locator::Css(".abstract .katex"))
+            .await
+            .unwrap();
+        assert_eq!(math.len(), 1, "the math is still typeset");
     }
     .await;
     client.close().await.unwrap();
