@@ -26,7 +26,10 @@ use tantivy::query::{
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, TextAnalyzer,
+};
 use tantivy::{
     DateTime, DocAddress, DocSet as _, Index, IndexReader, IndexWriter, Order, ReloadPolicy,
     Searcher, SegmentReader, TantivyDocument, Term,
@@ -37,7 +40,8 @@ use crate::domain::Paper;
 
 /// Bumped whenever the schema, the analysis or what is indexed changes; an index of another
 /// version is rebuilt. 2: `id` is a fast field (not stored) and hidden papers are left out.
-const SCHEMA_VERSION: u32 = 2;
+/// 3: words are folded to ASCII.
+const SCHEMA_VERSION: u32 = 3;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Field weights: a title match counts most.
 const TITLE_BOOST: f32 = 2.5;
@@ -45,12 +49,13 @@ const AUTHORS_BOOST: f32 = 1.5;
 /// An arXiv id typed as a term puts that paper first.
 const ID_BOOST: f32 = 10.0;
 
-/// The tokenizer for titles and abstracts (tantivy's built-in English stemmer).
-pub const TEXT_TOKENIZER: &str = "en_stem";
-/// tantivy's built-in `default` analyser: [`TEXT_TOKENIZER`] without its last step, the stemmer
-/// (words split on what is not alphanumeric, over-long ones dropped, lower-cased). Authors are
-/// indexed with it, and highlighting reads words with it.
-const WORD_TOKENIZER: &str = "default";
+/// The analyser for titles and abstracts: words split on what is not alphanumeric, over-long
+/// ones dropped, lower-cased, folded to ASCII (so "Erdős" is found as "erdos", and "ﬁne" with
+/// its ligature as "fine"), then stemmed for English.
+pub const TEXT_TOKENIZER: &str = "en_stem_folded";
+/// [`TEXT_TOKENIZER`] without its last step, the stemmer. Authors are indexed with it, and
+/// highlighting reads words with it.
+const WORD_TOKENIZER: &str = "words_folded";
 const CATEGORY_TOKENIZER: &str = "lowercase_raw";
 
 #[derive(Clone, Copy)]
@@ -187,6 +192,17 @@ impl LexicalIndex {
     }
 
     fn with_index(index: Index, fields: Fields) -> anyhow::Result<LexicalIndex> {
+        let words = || {
+            TextAnalyzer::builder(SimpleTokenizer::default())
+                .filter(RemoveLongFilter::limit(40))
+                .filter(LowerCaser)
+                .filter(AsciiFoldingFilter)
+        };
+        index.tokenizers().register(WORD_TOKENIZER, words().build());
+        index.tokenizers().register(
+            TEXT_TOKENIZER,
+            words().filter(Stemmer::new(Language::English)).build(),
+        );
         index.tokenizers().register(
             CATEGORY_TOKENIZER,
             TextAnalyzer::builder(RawTokenizer::default())

@@ -400,6 +400,43 @@ async fn a_phrase_with_a_date_filter_counts_every_match_and_ranks_the_page() {
     assert_eq!(run("spin chain after:2023", 0, 1).1, 8);
 }
 
+#[tokio::test]
+async fn accents_and_ligatures_match_their_plain_letters_both_ways() {
+    let (_data, search) = search_over(
+        [
+            serde_json::json!({
+                "id": "2503.96001", "title": "Eﬃcient ﬁne-tuning on Erdős–Rényi graphs",
+                "abstract": "Random graphs.", "authors": ["Émile Borel"],
+            }),
+            serde_json::json!({
+                "id": "2503.96002", "title": "Efficient fine-tuning on Erdos-Renyi graphs",
+                "abstract": "Random graphs.", "authors": ["Emile Borel"],
+            }),
+        ]
+        .into_iter(),
+    )
+    .await;
+    let found = |q: &str| {
+        let (hits, _) = search
+            .lexical()
+            .search(&paperboy::search::query::parse(q), 0, 10)
+            .unwrap();
+        let mut ids: Vec<String> = hits.into_iter().map(|h| h.id).collect();
+        ids.sort();
+        ids
+    };
+    for q in [
+        "author:emile",
+        "author:Émile",
+        "erdos renyi",
+        "Erdős",
+        "\"efficient fine-tuning\"",
+        "eﬃcient ﬁne-tuning",
+    ] {
+        assert_eq!(found(q), ["2503.96001", "2503.96002"], "{q}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hybrid_pages_past_the_first_hundred_repeat_no_paper_and_skip_none() {
     // 400 papers that all share words with the query, so both legs return far more than the
