@@ -86,6 +86,9 @@ pub struct Results {
     /// The mode actually used: semantic and hybrid fall back to lexical without a model, or
     /// when the query has no text.
     pub mode: Mode,
+    /// Hybrid only: false when no paper holds the query's words, so every result is there for
+    /// its meaning alone (the page says so).
+    pub words_matched: Option<bool>,
 }
 
 /// The search service: one per process, shared through `App`.
@@ -374,9 +377,11 @@ impl Search {
                 ids: hits.into_iter().map(|h| h.id).collect(),
                 total,
                 mode,
+                words_matched: None,
             });
         }
         let wanted = offset + limit;
+        let mut words_matched = None;
         let ranked = if mode == Mode::Semantic {
             // Nearest first: a deeper list starts with the shallower one, so pages agree.
             let vector = self.embed_query(q)?;
@@ -386,7 +391,9 @@ impl Search {
             // two tiers: the fusion of each leg's top FUSION_DEPTH (the ranking judged in
             // BENCHMARKS.md), then, for a page that reaches its end, the papers a fusion of the
             // top DEEP_DEPTH adds, in that fusion's order. No paper shows on two pages.
-            let mut ranked = fuse(&self.candidates(q, FUSION_DEPTH)?);
+            let found = self.candidates(q, FUSION_DEPTH)?;
+            words_matched = Some(found.items.iter().any(|c| c.lexical_rank.is_some()));
+            let mut ranked = fuse(&found);
             if wanted >= ranked.len() {
                 let shown: HashSet<String> = ranked.iter().cloned().collect();
                 let deeper = fuse(&self.candidates(q, DEEP_DEPTH.max(wanted))?);
@@ -398,6 +405,7 @@ impl Search {
             total: ranked.len(),
             ids: ranked.into_iter().skip(offset).take(limit).collect(),
             mode,
+            words_matched,
         })
     }
 

@@ -435,6 +435,11 @@ pub async fn search_page(
     if view.searched {
         let (results, papers, query) = run(&app, query, mode, page * PAGE_SIZE, PAGE_SIZE).await?;
         view.total = results.total;
+        if results.words_matched == Some(false) && view.notice.is_none() {
+            view.notice = Some(
+                "No paper holds these words: the results are the papers closest in meaning.".into(),
+            );
+        }
         view.by_meaning = results.mode != Mode::Lexical;
         let mut highlighter = app.search.highlighter(&query);
         view.hits = papers

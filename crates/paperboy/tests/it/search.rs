@@ -732,6 +732,10 @@ async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
     }
     let (_, html) = t.get_text("/search?q=visual+encoder").await;
     assert!(!html.contains("Semantic search is off"));
+    assert!(!html.contains("No paper holds these words"));
+    // Words no paper holds: the nearest papers come with a note that only meaning ranked them.
+    let (_, html) = t.get_text("/search?q=zzzqqqxx").await;
+    assert!(html.contains("No paper holds these words"), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
