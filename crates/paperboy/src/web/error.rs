@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::Request;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -174,7 +174,7 @@ pub struct AsWritten;
 /// (a path segment that is not UTF-8 or not a number, a repeated query key, a form body over
 /// the limit), the router (a method the route does not take) and the timeout layer. Those carry
 /// plain text or nothing. This turns each into the `{"error": ...}` body under `/api` and the
-/// HTML error page elsewhere, keeping the status and headers such as `Allow`.
+/// HTML error page elsewhere, keeping the status and headers such as `Retry-After`.
 pub async fn dress(request: Request, next: Next) -> Response {
     let api = request.uri().path() == "/api" || request.uri().path().starts_with("/api/");
     let method = request.method().clone();
@@ -196,7 +196,7 @@ pub async fn dress(request: Request, next: Next) -> Response {
         .await
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .unwrap_or_default();
-    let message = bare_error_message(status, &method, &parts.headers, &detail);
+    let message = bare_error_message(status, &method, &detail);
     let mut dressed = if api {
         (status, Json(ErrorBody { error: message })).into_response()
     } else {
@@ -221,23 +221,11 @@ pub async fn dress(request: Request, next: Next) -> Response {
 }
 
 /// What a bare error from below the handlers means, for a person.
-fn bare_error_message(
-    status: StatusCode,
-    method: &Method,
-    headers: &HeaderMap,
-    detail: &str,
-) -> String {
+fn bare_error_message(status: StatusCode, method: &Method, detail: &str) -> String {
     match status {
         StatusCode::NOT_FOUND => "There is nothing at this address.".to_owned(),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            let allowed = headers
-                .get(header::ALLOW)
-                .and_then(|v| v.to_str().ok())
-                .filter(|v| !v.is_empty())
-                .map(|v| format!(" It takes {v}."))
-                .unwrap_or_default();
-            format!("This address does not take {method} requests.{allowed}")
-        }
+        // The router adds `Allow` (the methods it does take) after this layer has run.
+        StatusCode::METHOD_NOT_ALLOWED => format!("This address does not take {method} requests."),
         StatusCode::PAYLOAD_TOO_LARGE => format!(
             "The request is larger than the {} KiB this site accepts.",
             super::BODY_LIMIT / 1024
