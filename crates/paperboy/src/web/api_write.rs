@@ -22,6 +22,22 @@ use crate::domain::member::{Member, Refusal, comment_html};
 use crate::domain::paper::hf_timestamp;
 use crate::store::StoreError;
 
+/// A JSON body that could not be read, in words: what serde found wrong, without axum's
+/// preamble, serde's line and column (the body is one value), or Rust type names.
+fn json_body_error(e: JsonRejection) -> ApiError {
+    let text = e.body_text();
+    let what = text
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .or_else(|| text.strip_prefix("Failed to parse the request body as JSON: "))
+        .unwrap_or(&text);
+    let what = what.rfind(" at line ").map_or(what, |at| &what[..at]);
+    let what = match what.find("expected struct ") {
+        Some(at) => format!("{}expected a JSON object", &what[..at]),
+        None => what.to_owned(),
+    };
+    ApiError::BadRequest(format!("invalid JSON body: {what}"))
+}
+
 /// The member a bearer token names; `Ok(None)` without an `Authorization` header.
 async fn token_member(app: &App, headers: &HeaderMap) -> Result<Option<Member>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -232,7 +248,7 @@ pub async fn submit(
     body: Result<Json<SubmitRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let member = writer(&app, &headers).await?;
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Json(body) = body.map_err(json_body_error)?;
     match community::submit_paper(&app, &member, &body.paper_id).await {
         Ok(paper) => Ok((
             StatusCode::CREATED,
@@ -342,7 +358,7 @@ pub async fn comment(
 ) -> Result<Response, ApiError> {
     let member = writer(&app, &headers).await?;
     let id = paper_id(id)?;
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Json(body) = body.map_err(json_body_error)?;
     let text = comment_body(&body.comment).map_err(ApiError::BadRequest)?;
     app.limits
         .comment_per_member

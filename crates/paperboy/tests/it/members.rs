@@ -1004,6 +1004,28 @@ async fn api_tokens_upvote_submit_comment_and_stop_at_revocation_or_ban() {
     )
     .await;
     assert_eq!(status, 400);
+    // A body of the wrong shape says what is wrong in the API's words, not Rust's.
+    for (body, want) in [
+        (
+            serde_json::json!({}),
+            "invalid JSON body: missing field `comment`",
+        ),
+        (
+            serde_json::json!(null),
+            "invalid JSON body: invalid type: null, expected a JSON object",
+        ),
+    ] {
+        let (status, answer) = api(
+            &t,
+            Method::POST,
+            "/api/papers/2608.90002/comment",
+            Some(&token),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(answer["error"], want);
+    }
     let (status, body) = api(
         &t,
         Method::POST,
