@@ -71,7 +71,9 @@ impl Period {
         let year: i32 = year.parse().map_err(|_| bad())?;
         let month: u32 = month.parse().map_err(|_| bad())?;
         if !(1..=12).contains(&month) {
-            return Err(bad());
+            return Err(PeriodError(format!(
+                "invalid month {s:?}: there is no month {month}, months run 01 to 12"
+            )));
         }
         Ok(Period::Month { year, month })
     }
@@ -207,6 +209,8 @@ mod tests {
             assert!(Period::parse_month(s).is_err(), "{s}");
         }
         assert!(Period::parse_week("2020-W53").is_ok());
+        let err = Period::parse_month("2025-13").unwrap_err().to_string();
+        assert!(err.contains("there is no month 13"), "{err}");
     }
 
     #[test]
