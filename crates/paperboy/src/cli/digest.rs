@@ -26,7 +26,7 @@ enum DigestCommand {
         #[arg(long, value_enum, default_value_t = PeriodArg::Daily)]
         period: PeriodArg,
         /// The feed day (daily) or a day in the ISO week (weekly) [default: the latest day with papers]
-        #[arg(long, value_name = "YYYY-MM-DD")]
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::day_arg)]
         date: Option<NaiveDate>,
         /// Render as this subscriber sees it (their filters and links).
         #[arg(long, value_name = "EMAIL")]
@@ -44,7 +44,7 @@ enum DigestCommand {
         period: PeriodArg,
         /// The feed day (daily) or a day in the ISO week (weekly)
         /// [default: yesterday (daily) or last week (weekly), in the site's time zone]
-        #[arg(long, value_name = "YYYY-MM-DD")]
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::day_arg)]
         date: Option<NaiveDate>,
     },
 }

@@ -15,10 +15,10 @@ use crate::ingest::harvest::{HarvestEvent, HarvestRequest, set_label};
 pub struct Args {
     /// Harvest records changed on or after this day (YYYY-MM-DD) [default: where each set's last
     /// harvest stopped, or a week ago for a set never harvested]
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::day_arg)]
     from: Option<NaiveDate>,
     /// Harvest records changed on or before this day [default: up to now]
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = super::day_arg)]
     until: Option<NaiveDate>,
     /// An OAI-PMH set such as cs or physics:hep-th; repeat for several [default: harvest_sets from
     /// the configuration, else the whole archive]

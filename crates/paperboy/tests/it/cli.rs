@@ -113,6 +113,21 @@ fn unusable_inputs_exit_1_with_one_line() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     let out = paperboy(dir.path(), &["import", "--format", "csv", "x"]);
     assert_eq!(out.status.code(), Some(2), "clap usage errors exit 2");
+    // A date argument that is no calendar day says so, in its first line.
+    let out = paperboy(dir.path(), &["digest", "preview", "--date", "2026-02-30"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.lines().next().unwrap().contains(
+            "'--date <YYYY-MM-DD>': invalid date \"2026-02-30\": no such day in the calendar"
+        ),
+        "{err}"
+    );
+    // An empty file is no error: it holds nothing to import.
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let out = paperboy(dir.path(), &["import", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]
