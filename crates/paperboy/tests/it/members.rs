@@ -774,6 +774,10 @@ async fn comments_are_sanitised_editable_by_their_author_and_counted() {
     assert!(page.contains("rel=\"nofollow ugc noopener noreferrer\""));
     assert!(!page.contains("<script>window.__xss"), "raw HTML is text");
     assert!(!page.contains("href=\"javascript:"), "no javascript: links");
+    assert!(
+        page.contains("<p class=\"comment-meta\"><strong><a href=\"/members/ada\">"),
+        "the author's name leads to their page"
+    );
     let (_, after) = t.get_json("/api/papers/2608.90002").await;
     assert_eq!(after["numComments"], 1);
     let (_, items) = t.get_json("/api/daily_papers?date=2026-08-21").await;
