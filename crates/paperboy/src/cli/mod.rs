@@ -172,6 +172,14 @@ impl<T> AndThenAsync<T> for anyhow::Result<T> {
     }
 }
 
+/// Reads a `YYYY-MM-DD` argument, saying what is wrong with one that is not a calendar day
+/// (clap with chrono alone says only "input is out of range").
+fn day_arg(s: &str) -> Result<chrono::NaiveDate, String> {
+    crate::domain::Period::parse_day(s)
+        .map(|p| p.first_day())
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,12 +189,4 @@ mod tests {
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
-}
-
-/// Reads a `YYYY-MM-DD` argument, saying what is wrong with one that is not a calendar day
-/// (clap with chrono alone says only "input is out of range").
-fn day_arg(s: &str) -> Result<chrono::NaiveDate, String> {
-    crate::domain::Period::parse_day(s)
-        .map(|p| p.first_day())
-        .map_err(|e| e.to_string())
 }

@@ -346,6 +346,8 @@ async fn period_page(app: &App, period: Period, view: ViewParams, is_home: bool)
         cards,
         empty_message: if past_end {
             PAST_THE_END.to_owned()
+        } else if period.first_day() > app.today() {
+            format!("{} is still to come: no papers yet.", period.label())
         } else {
             format!("No papers on the feed for {}.", period.label())
         },

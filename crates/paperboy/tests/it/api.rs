@@ -332,6 +332,9 @@ async fn a_date_filter_that_is_not_a_date_is_refused_not_searched_for() {
     let (status, html) = t.get_text("/papers/month/2026-08?p=99").await;
     assert_eq!(status, 200);
     assert!(html.contains("The list ends before this page."), "{html}");
+    let (status, html) = t.get_text("/papers/date/2099-01-01").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Jan 1, 2099 is still to come"), "{html}");
     // A conditional GET dated in the future is ignored (RFC 9110, 13.1.3).
     let res = t
         .client
