@@ -187,7 +187,7 @@ async fn members_neither_get_nor_leave_cached_pages() {
     .await;
     let anonymous_page = cached_day(&t).await;
     assert!(!anonymous_page.contains(&ada.csrf));
-    assert!(!anonymous_page.contains("upvoted"));
+    assert!(!anonymous_page.contains("vote-box upvoted"));
     let res = as_member(&t, &ada, DAY).await;
     assert_eq!(res.status().as_u16(), 200);
     let page = res.text().await.unwrap();
