@@ -265,16 +265,7 @@ pub async fn upvote(
     MemberForm { viewer, form }: MemberForm<VoteForm>,
 ) -> PageResult {
     let id = parse_id(&id)?;
-    let on = match form.vote.as_str() {
-        "up" => true,
-        "down" => false,
-        other => {
-            return Err(PageError::BadRequest(format!(
-                "The vote form asks for vote=up or vote=down, not {:?}.",
-                other.chars().take(20).collect::<String>()
-            )));
-        }
-    };
+    let on = switch("vote", &form.vote, ["up", "down"])?;
     app.limits
         .vote_per_member
         .check(&viewer.member.account_id.to_string())
@@ -290,6 +281,19 @@ pub async fn upvote(
         );
     }
     Ok(back(&app, &headers, &format!("/papers/{id}")))
+}
+
+/// The state a toggle form asks for: `field` holds `on` or `off` (the state wanted, so a double
+/// click changes nothing); anything else is refused.
+fn switch(field: &str, value: &str, [on, off]: [&str; 2]) -> Result<bool, PageError> {
+    match value {
+        v if v == on => Ok(true),
+        v if v == off => Ok(false),
+        other => Err(PageError::BadRequest(format!(
+            "The {field} form asks for {field}={on} or {field}={off}, not {:?}.",
+            other.chars().take(20).collect::<String>()
+        ))),
+    }
 }
 
 #[derive(Deserialize)]
@@ -317,16 +321,7 @@ pub async fn save(
     MemberForm { viewer, form }: MemberForm<SaveForm>,
 ) -> PageResult {
     let id = parse_id(&id)?;
-    let on = match form.save.as_str() {
-        "1" => true,
-        "0" => false,
-        other => {
-            return Err(PageError::BadRequest(format!(
-                "The save form asks for save=1 or save=0, not {:?}.",
-                other.chars().take(20).collect::<String>()
-            )));
-        }
-    };
+    let on = switch("save", &form.save, ["1", "0"])?;
     app.limits
         .vote_per_member
         .check(&viewer.member.account_id.to_string())

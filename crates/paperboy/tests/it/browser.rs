@@ -152,23 +152,15 @@ async fn pages_render_in_chromium_without_console_errors() {
         assert!(title.ends_with("· paperboy"), "{title}");
 
         // TeX's text-mode escapes outside math read as the characters they stand for.
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("escapes.jsonl");
-        let line = serde_json::json!({
-            "id": "2503.97531", "title": "Escapes",
-            "abstract": r"Latency falls by 57\% to 0.1\,ms at \$400K, with $x_1^2$ kept as math.",
-            "authors": ["Ada Quokka"], "published": "2025-03-04T00:00:00Z",
-        });
-        std::fs::write(&file, format!("{line}\n")).unwrap();
-        paperboy::ingest::import_paths(
+        crate::support::import_records(
             &t.app.store,
-            &[file],
-            paperboy::ingest::Format::Auto,
-            false,
-            |p| panic!("{p}"),
+            &[serde_json::json!({
+                "id": "2503.97531", "title": "Escapes",
+                "abstract": r"Latency falls by 57\% to 0.1\,ms at \$400K, with $x_1^2$ kept as math.",
+                "authors": ["Ada Quokka"], "published": "2025-03-04T00:00:00Z",
+            })],
         )
-        .await
-        .unwrap();
+        .await;
         client
             .goto(&format!("{}/papers/2503.97531", t.base_url))
             .await

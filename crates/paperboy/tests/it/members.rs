@@ -644,16 +644,7 @@ async fn a_submission_arxiv_does_not_answer_is_refused_in_time_and_bad_ids_cost_
     }
     // arXiv takes the request and never answers: the page says so before the server's own
     // 15 s timeout would send an empty 503, and so does the API, as JSON.
-    let member = t
-        .app
-        .store
-        .ensure_member("bob@example.org", false, chrono::Utc::now())
-        .await
-        .unwrap();
-    let token =
-        paperboy::web::account::create_token(&t.app.store, &member, "test", chrono::Utc::now())
-            .await
-            .unwrap();
+    let (_, token) = token_for(&t, "bob@example.org").await;
     fake.fail_next(
         crate::fake_arxiv::Target::Api,
         crate::fake_arxiv::Fault::Stall,
@@ -890,6 +881,21 @@ async fn saved_papers_are_listed_on_the_saved_page() {
     );
 }
 
+/// The member with `email` (created when new) and a new API token of theirs.
+async fn token_for(t: &TestApp, email: &str) -> (paperboy::domain::member::Member, String) {
+    let member = t
+        .app
+        .store
+        .ensure_member(email, false, chrono::Utc::now())
+        .await
+        .unwrap();
+    let token =
+        paperboy::web::account::create_token(&t.app.store, &member, "test", chrono::Utc::now())
+            .await
+            .unwrap();
+    (member, token)
+}
+
 async fn api(
     t: &TestApp,
     method: reqwest::Method,
@@ -912,16 +918,7 @@ async fn api(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_tokens_upvote_submit_comment_and_stop_at_revocation_or_ban() {
     let t = spawn().await;
-    let member = t
-        .app
-        .store
-        .ensure_member("ada@example.org", false, chrono::Utc::now())
-        .await
-        .unwrap();
-    let token =
-        paperboy::web::account::create_token(&t.app.store, &member, "test", chrono::Utc::now())
-            .await
-            .unwrap();
+    let (member, token) = token_for(&t, "ada@example.org").await;
     assert!(token.starts_with("pb_"));
     use reqwest::Method;
     let (status, body) = api(

@@ -88,22 +88,16 @@ async fn upvotes_hides_and_imports_show_on_the_next_anonymous_request() {
 
     // An import in this process (the writer connection) raises the imported count.
     cached_day(&t).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("more.jsonl");
-    std::fs::write(
-        &file,
-        r#"{"id": "2608.90002", "title": "A calm paper on the feed", "abstract": "Nothing to see.", "authors": ["Ada Lovelace"], "categories": ["cs.LG"], "published": "2026-08-20", "upvotes": 20, "num_comments": 0, "hf_daily_date": "2026-08-21"}"#,
-    )
-    .unwrap();
-    paperboy::ingest::import_paths(
+    crate::support::import_records(
         &t.app.store,
-        &[file],
-        paperboy::ingest::Format::Auto,
-        false,
-        |p| panic!("{p}"),
+        &[serde_json::json!({
+            "id": "2608.90002", "title": "A calm paper on the feed",
+            "abstract": "Nothing to see.", "authors": ["Ada Lovelace"], "categories": ["cs.LG"],
+            "published": "2026-08-20", "upvotes": 20, "num_comments": 0,
+            "hf_daily_date": "2026-08-21",
+        })],
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         card_upvotes(&anonymous(&t, DAY).await, "2608.90002"),
         Some(21),

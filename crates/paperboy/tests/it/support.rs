@@ -123,3 +123,14 @@ pub fn ids(items: &serde_json::Value) -> Vec<String> {
         .map(|i| i["paper"]["id"].as_str().expect("id").to_owned())
         .collect()
 }
+
+/// Imports `records` (paperboy JSONL objects) into `store`, as `paperboy import` would.
+pub async fn import_records(store: &paperboy::store::Store, records: &[serde_json::Value]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("records.jsonl");
+    let lines: Vec<String> = records.iter().map(ToString::to_string).collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    ingest::import_paths(store, &[file], Format::Auto, false, |p| panic!("{p}"))
+        .await
+        .unwrap();
+}
