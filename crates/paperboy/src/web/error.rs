@@ -180,13 +180,13 @@ pub async fn dress(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
-    let dressed = response
+    let in_shape = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"));
     if !(status.is_client_error() || status.is_server_error())
-        || dressed
+        || in_shape
         || response.extensions().get::<AsWritten>().is_some()
     {
         return response;
