@@ -485,6 +485,25 @@ pub async fn paper(State(app): State<App>, Path(rest): Path<String>) -> PageResu
     if let Some(id) = rest.strip_suffix(".md") {
         return Ok(super::api::paper_markdown(&app, id).await);
     }
+    // A trailing slash, or a date list asked for without its date.
+    if let Some(id) = rest.strip_suffix('/').filter(|id| !id.is_empty())
+        && arxiv::VersionedId::parse(id).is_ok()
+    {
+        return Ok(Redirect::permanent(&format!("/papers/{id}")).into_response());
+    }
+    if let Some(kind) = ["date", "week", "month"]
+        .into_iter()
+        .find(|k| rest.trim_end_matches('/') == *k)
+    {
+        let example = match kind {
+            "date" => "/papers/date/2026-08-21",
+            "week" => "/papers/week/2026-W34",
+            _ => "/papers/month/2026-08",
+        };
+        return Err(PageError::NotFound(format!(
+            "Add the {kind} to the address, as in {example}."
+        )));
+    }
     let not_found = || {
         PageError::NotFound(format!(
             "There is no paper {:?} here.",

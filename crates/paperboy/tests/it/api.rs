@@ -332,6 +332,17 @@ async fn a_date_filter_that_is_not_a_date_is_refused_not_searched_for() {
     let (status, html) = t.get_text("/papers/month/2026-08?p=99").await;
     assert_eq!(status, 200);
     assert!(html.contains("The list ends before this page."), "{html}");
+    // A paper's address with a trailing slash leads to the paper; a list without its date says
+    // what to add.
+    let res = t.get("/papers/2405.15738/").await;
+    assert_eq!(res.status().as_u16(), 308);
+    assert_eq!(res.headers()["location"], "/papers/2405.15738");
+    let (status, html) = t.get_text("/papers/date/").await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("Add the date to the address, as in /papers/date/"),
+        "{html}"
+    );
     let (status, html) = t.get_text("/papers/date/2099-01-01").await;
     assert_eq!(status, 200);
     assert!(html.contains("Jan 1, 2099 is still to come"), "{html}");
