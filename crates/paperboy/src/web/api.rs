@@ -133,6 +133,8 @@ fn parse_request(
     })
 }
 
+/// The daily papers feed, as Hugging Face serves it.
+///
 /// `GET /api/daily_papers`: a bare JSON array of DailyPaper items, paged with `p` and `limit`,
 /// with an RFC 8288 `Link: <…>; rel="next"` header while more may follow.
 ///
@@ -227,7 +229,9 @@ fn next_link(app: &App, params: &DailyPapersParams, page: u32) -> String {
     url.to_string()
 }
 
-/// `GET /api/papers/{id}`: the flat paper object, 404 `{"error": "Paper not found"}` if unknown.
+/// One paper, as Hugging Face's flat paper object.
+///
+/// `GET /api/papers/{id}`: 404 `{"error": "Paper not found"}` if unknown.
 #[utoipa::path(
     get,
     path = "/api/papers/{id}",
@@ -261,7 +265,9 @@ pub async fn paper_info(
     Ok(Json(info).into_response())
 }
 
-/// `GET /papers/{id}.md`: the paper as Markdown (what `read_paper` fetches).
+/// One paper as Markdown.
+///
+/// `GET /papers/{id}.md`: what `huggingface_hub`'s `read_paper` fetches.
 #[utoipa::path(
     get,
     path = "/papers/{id}.md",

@@ -167,6 +167,8 @@ async fn vote(
     .into_response())
 }
 
+/// Upvote a paper.
+///
 /// `POST /api/papers/{id}/upvote`: upvotes the paper as the token's member. Repeating it
 /// changes nothing.
 #[utoipa::path(
@@ -191,6 +193,8 @@ pub async fn upvote(
     vote(&app, &headers, id, true).await
 }
 
+/// Take an upvote back.
+///
 /// `DELETE /api/papers/{id}/upvote`: takes the token member's upvote back.
 #[utoipa::path(
     delete,
@@ -222,6 +226,8 @@ pub struct SubmitRequest {
     pub paper_id: String,
 }
 
+/// Submit a paper to today's feed.
+///
 /// `POST /api/papers/submit`: puts a paper on today's feed with the token's member as
 /// submitter, fetching it from arXiv if it is not stored yet.
 #[utoipa::path(
@@ -333,6 +339,8 @@ pub struct HfComment {
     data: HfCommentData,
 }
 
+/// Comment on a paper.
+///
 /// `POST /api/papers/{id}/comment`: comments on a paper as the token's member.
 #[utoipa::path(
     post,

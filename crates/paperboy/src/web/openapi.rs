@@ -62,7 +62,9 @@ impl utoipa::Modify for BearerToken {
     }
 }
 
-/// `GET /api/openapi.json`: this document.
+/// This OpenAPI document.
+///
+/// `GET /api/openapi.json`.
 #[utoipa::path(
     get,
     path = "/api/openapi.json",

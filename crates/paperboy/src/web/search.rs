@@ -196,6 +196,8 @@ pub async fn in_order(app: &App, ids: &[String]) -> anyhow::Result<Vec<Paper>> {
     Ok(papers)
 }
 
+/// Search papers, as Hugging Face's paper search.
+///
 /// `GET /api/papers/search?q=&limit=`: DailyPaper items with `highlightedTitle` and
 /// `highlightedSummary`, best first. No paging, as on HF.
 #[utoipa::path(

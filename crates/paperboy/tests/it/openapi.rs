@@ -40,6 +40,16 @@ async fn the_document_is_openapi_3_1_and_lists_every_endpoint() {
     for schema in ["HfDailyPaper", "HfPaperInfo", "HfPaper", "ErrorBody"] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
+    // Every operation has a summary in words (Swagger UI shows the method and path beside it).
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let summary = op["summary"].as_str().unwrap_or_default();
+            assert!(
+                !summary.is_empty() && !summary.contains('`') && !summary.contains("/api"),
+                "{method} {path}: {summary:?}"
+            );
+        }
+    }
 }
 
 /// The content type and body shape the document promises for `status` at `path`.
