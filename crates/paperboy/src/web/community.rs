@@ -402,7 +402,7 @@ pub async fn edit_comment(
         .comment_per_member
         .check(&viewer.member.account_id.to_string())
         .map_err(PageError::TooManyRequests)?;
-    let comment = app.store.comment(comment_id).await?;
+    let comment = own_comment_lookup(&app, comment_id).await?;
     if !app
         .store
         .edit_comment(viewer.member.account_id, comment_id, &body, app.now())
@@ -425,7 +425,7 @@ pub async fn delete_comment(
     Path(comment_id): Path<i64>,
     MemberForm { viewer, .. }: MemberForm<CsrfForm>,
 ) -> PageResult {
-    let comment = app.store.comment(comment_id).await?;
+    let comment = own_comment_lookup(&app, comment_id).await?;
     if !app
         .store
         .delete_comment(viewer.member.account_id, comment_id, app.now())
@@ -436,6 +436,18 @@ pub async fn delete_comment(
         ));
     }
     Ok(Redirect::to(&format!("/papers/{}#comments", comment.paper_id)).into_response())
+}
+
+/// The comment a member asked to edit or delete; one that does not exist gets the same answer
+/// as one of someone else's.
+async fn own_comment_lookup(
+    app: &App,
+    comment_id: i64,
+) -> Result<crate::store::community::Comment, PageError> {
+    app.store.comment(comment_id).await.map_err(|e| match e {
+        StoreError::NotFound => PageError::NotFound("There is no such comment of yours.".into()),
+        other => other.into(),
+    })
 }
 
 #[derive(Template)]

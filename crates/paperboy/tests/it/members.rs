@@ -719,6 +719,23 @@ async fn malformed_member_forms_are_refused_with_the_reason() {
         assert!(page.contains(reason), "{path} {fields:?}: {page}");
     }
     assert_eq!(upvotes(&t, "2608.90002").await, 10, "no vote counted");
+    // A comment that does not exist is answered like one of someone else's.
+    for action in ["edit", "delete"] {
+        let res = post_form(
+            &t,
+            &s,
+            &format!("/comments/999999/{action}"),
+            &[("csrf", &s.csrf), ("body", "x")],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 404);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("There is no such comment of yours.")
+        );
+    }
     // Control characters are dropped from a comment, line breaks and tabs kept.
     let res = post_form(
         &t,
