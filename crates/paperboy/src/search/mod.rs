@@ -382,21 +382,22 @@ impl Search {
         }
         let wanted = offset + limit;
         let mut words_matched = None;
+        // Embedded once, for either mode and both tiers of a hybrid ranking.
+        let vector = self.embed_query(q)?;
         let ranked = if mode == Mode::Semantic {
             // Nearest first: a deeper list starts with the shallower one, so pages agree.
-            let vector = self.embed_query(q)?;
             self.semantic(q, &vector, FUSION_DEPTH.max(wanted))?
         } else {
             // The fused order depends on the candidates, so every page comes from the same
             // two tiers: the fusion of each leg's top FUSION_DEPTH (the ranking judged in
             // BENCHMARKS.md), then, for a page that reaches its end, the papers a fusion of the
             // top DEEP_DEPTH adds, in that fusion's order. No paper shows on two pages.
-            let found = self.candidates(q, FUSION_DEPTH)?;
+            let found = self.candidates_near(q, &vector, FUSION_DEPTH)?;
             words_matched = Some(found.items.iter().any(|c| c.lexical_rank.is_some()));
             let mut ranked = fuse(&found);
             if wanted >= ranked.len() {
                 let shown: HashSet<String> = ranked.iter().cloned().collect();
-                let deeper = fuse(&self.candidates(q, DEEP_DEPTH.max(wanted))?);
+                let deeper = fuse(&self.candidates_near(q, &vector, DEEP_DEPTH.max(wanted))?);
                 ranked.extend(deeper.into_iter().filter(|id| !shown.contains(id)));
             }
             ranked
@@ -413,8 +414,17 @@ impl Search {
     /// similarity to the query (also for papers only the lexical leg found) and its BM25 score
     /// where the lexical leg found it. Semantic order first, then the lexical-only papers.
     pub fn candidates(&self, q: &ParsedQuery, depth: usize) -> anyhow::Result<Candidates> {
-        let vector = self.embed_query(q)?;
-        let semantic = self.semantic(q, &vector, depth)?;
+        self.candidates_near(q, &self.embed_query(q)?, depth)
+    }
+
+    /// [`Search::candidates`] for a query already embedded as `vector`.
+    fn candidates_near(
+        &self,
+        q: &ParsedQuery,
+        vector: &[f32],
+        depth: usize,
+    ) -> anyhow::Result<Candidates> {
+        let semantic = self.semantic(q, vector, depth)?;
         let lexical = self.lexical.top(q, depth)?;
         let lexical_best = lexical.first().map(|h| h.id.clone());
         let mut out: Vec<Candidate> = Vec::with_capacity(semantic.len() + lexical.len());
@@ -446,7 +456,7 @@ impl Search {
             .vectors
             .read()
             .expect("vectors lock")
-            .similarities(&vector, out.iter().map(|c| c.id.as_str()));
+            .similarities(vector, out.iter().map(|c| c.id.as_str()));
         for (c, cosine) in out.iter_mut().zip(cosines) {
             c.cosine = cosine;
         }
