@@ -8,10 +8,12 @@ pub mod member;
 pub mod merge;
 pub mod paper;
 pub mod period;
+pub mod quote;
 pub mod ranking;
 pub mod subscription;
 
 pub use arxiv::ArxivId;
 pub use paper::{FeedEntry, Paper, PaperVersion, Submitter};
 pub use period::Period;
+pub use quote::quoted;
 pub use ranking::FeedSort;

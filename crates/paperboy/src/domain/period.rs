@@ -4,6 +4,8 @@ use std::fmt;
 
 use chrono::{Datelike, Duration, IsoWeek, Months, NaiveDate, Weekday};
 
+use super::quoted;
+
 /// A span of daily dates that a feed view shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Period {
@@ -33,21 +35,26 @@ impl Period {
             });
         if !well_formed {
             return Err(PeriodError(format!(
-                "invalid date {:?}: expected YYYY-MM-DD",
-                shorten(s)
+                "invalid date {}: expected YYYY-MM-DD",
+                quoted(s)
             )));
         }
         NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Period::Day)
-            .map_err(|_| PeriodError(format!("invalid date {s:?}: no such day in the calendar")))
+            .map_err(|_| {
+                PeriodError(format!(
+                    "invalid date {}: no such day in the calendar",
+                    quoted(s)
+                ))
+            })
     }
 
     /// Parses `YYYY-Www` (ISO week, 1 to 52 or 53).
     pub fn parse_week(s: &str) -> Result<Period, PeriodError> {
         let bad = || {
             PeriodError(format!(
-                "invalid week {:?}: expected YYYY-Www, e.g. 2025-W09",
-                shorten(s)
+                "invalid week {}: expected YYYY-Www, e.g. 2025-W09",
+                quoted(s)
             ))
         };
         let (year, week) = s.split_once("-W").ok_or_else(bad)?;
@@ -58,12 +65,17 @@ impl Period {
         let week: u32 = week.parse().map_err(|_| bad())?;
         NaiveDate::from_isoywd_opt(year, week, Weekday::Mon)
             .map(|d| Period::Week(d.iso_week()))
-            .ok_or_else(|| PeriodError(format!("invalid week {s:?}: {year} has no week {week}")))
+            .ok_or_else(|| {
+                PeriodError(format!(
+                    "invalid week {}: {year} has no week {week}",
+                    quoted(s)
+                ))
+            })
     }
 
     /// Parses `YYYY-MM`.
     pub fn parse_month(s: &str) -> Result<Period, PeriodError> {
-        let bad = || PeriodError(format!("invalid month {:?}: expected YYYY-MM", shorten(s)));
+        let bad = || PeriodError(format!("invalid month {}: expected YYYY-MM", quoted(s)));
         let (year, month) = s.split_once('-').ok_or_else(bad)?;
         if year.len() != 4 || month.len() != 2 {
             return Err(bad());
@@ -72,7 +84,8 @@ impl Period {
         let month: u32 = month.parse().map_err(|_| bad())?;
         if !(1..=12).contains(&month) {
             return Err(PeriodError(format!(
-                "invalid month {s:?}: there is no month {month}, months run 01 to 12"
+                "invalid month {}: there is no month {month}, months run 01 to 12",
+                quoted(s)
             )));
         }
         Ok(Period::Month { year, month })
@@ -161,10 +174,6 @@ impl fmt::Display for Period {
             Period::Month { year, month } => write!(f, "{year:04}-{month:02}"),
         }
     }
-}
-
-fn shorten(s: &str) -> String {
-    s.chars().take(40).collect()
 }
 
 #[cfg(test)]

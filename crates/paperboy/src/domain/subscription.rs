@@ -15,12 +15,7 @@ impl EmailAddress {
     /// angle brackets. Deliverability is proven by the confirmation mail, not by parsing.
     pub fn parse(input: &str) -> Result<EmailAddress, String> {
         let s = input.trim().to_lowercase();
-        let bad = || {
-            format!(
-                "{:?} is not an email address",
-                input.chars().take(80).collect::<String>()
-            )
-        };
+        let bad = || format!("{} is not an email address", super::quoted(input));
         if s.is_empty() || s.len() > 254 {
             return Err(bad());
         }

@@ -12,6 +12,7 @@ use super::member_form::{CsrfForm, MemberForm, Posted};
 use super::session::{self, Viewer};
 use crate::app::App;
 use crate::domain::member::{Member, parse_fullname, parse_username};
+use crate::domain::quoted;
 use crate::store::members::{ApiTokenInfo, ProfileOutcome};
 
 type PageResult = Result<Response, PageError>;
@@ -137,7 +138,8 @@ pub async fn save_profile(
                 None,
                 None,
                 Some(format!(
-                    "The username {username:?} is taken; please choose another."
+                    "The username {} is taken; please choose another.",
+                    quoted(&username)
                 )),
             )
             .await

@@ -14,7 +14,7 @@ use super::feed;
 use super::hf::{HfDailyPaper, HfPaperInfo, hf_daily_paper, hf_paper_info};
 use crate::app::App;
 use crate::domain::export::markdown;
-use crate::domain::{ArxivId, Period};
+use crate::domain::{ArxivId, Period, quoted};
 use crate::store::{FeedOrder, FeedQuery, StoreError};
 
 /// The largest page `/api/daily_papers` serves, as on HF.
@@ -93,8 +93,8 @@ fn parse_request(
         Some("trending") => true,
         Some(other) => {
             return Err(bad(format!(
-                "invalid sort {:?}: expected publishedAt or trending",
-                other.chars().take(40).collect::<String>()
+                "invalid sort {}: expected publishedAt or trending",
+                quoted(other)
             )));
         }
     };
@@ -102,7 +102,8 @@ fn parse_request(
         None => 0,
         Some(p) => p.parse::<u32>().map_err(|_| {
             bad(format!(
-                "invalid p {p:?}: expected a page number, 0 or more"
+                "invalid p {}: expected a page number, 0 or more",
+                quoted(p)
             ))
         })?,
     };
@@ -112,7 +113,8 @@ fn parse_request(
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
             _ => {
                 return Err(bad(format!(
-                    "invalid limit {l:?}: expected a number from 1 to {MAX_LIMIT}"
+                    "invalid limit {}: expected a number from 1 to {MAX_LIMIT}",
+                    quoted(l)
                 )));
             }
         },
@@ -160,7 +162,7 @@ pub async fn daily_papers(
     request_headers: HeaderMap,
     params: Result<Query<DailyPapersParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(super::error::query_error(&e)))?;
     let req = parse_request(&params, app.today())?;
     let offset = req.page.saturating_mul(req.limit);
     let base = app.config.absolute_url("");

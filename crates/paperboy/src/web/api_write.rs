@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::community::{self, SubmitError, comment_body};
-use super::error::{ApiError, ErrorBody};
+use super::error::{self, ApiError, ErrorBody};
 use super::hf::{HfDailyPaper, hf_daily_paper, object_id};
 use super::session;
 use crate::app::App;
@@ -22,20 +22,12 @@ use crate::domain::member::{Member, Refusal, comment_html};
 use crate::domain::paper::hf_timestamp;
 use crate::store::StoreError;
 
-/// A JSON body that could not be read, in words: what serde found wrong, without axum's
-/// preamble, serde's line and column (the body is one value), or Rust type names.
+/// A JSON body that could not be read, in words ([`error::rejection_text`]).
 fn json_body_error(e: JsonRejection) -> ApiError {
-    let text = e.body_text();
-    let what = text
-        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
-        .or_else(|| text.strip_prefix("Failed to parse the request body as JSON: "))
-        .unwrap_or(&text);
-    let what = what.rfind(" at line ").map_or(what, |at| &what[..at]);
-    let what = match what.find("expected struct ") {
-        Some(at) => format!("{}expected a JSON object", &what[..at]),
-        None => what.to_owned(),
-    };
-    ApiError::BadRequest(format!("invalid JSON body: {what}"))
+    ApiError::BadRequest(format!(
+        "invalid JSON body: {}",
+        error::rejection_text(&e.body_text())
+    ))
 }
 
 /// The member a bearer token names; `Ok(None)` without an `Authorization` header.

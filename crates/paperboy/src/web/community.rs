@@ -24,7 +24,7 @@ use super::pages::Card;
 use super::session::{self, Viewer};
 use crate::app::App;
 use crate::domain::member::{Member, Refusal, check_submission, comment_html};
-use crate::domain::{ArxivId, Paper};
+use crate::domain::{ArxivId, Paper, quoted};
 use crate::store::StoreError;
 use crate::store::community::{Comment, SubmitOutcome};
 
@@ -290,8 +290,8 @@ fn switch(field: &str, value: &str, [on, off]: [&str; 2]) -> Result<bool, PageEr
         v if v == on => Ok(true),
         v if v == off => Ok(false),
         other => Err(PageError::BadRequest(format!(
-            "The {field} form asks for {field}={on} or {field}={off}, not {:?}.",
-            other.chars().take(20).collect::<String>()
+            "The {field} form asks for {field}={on} or {field}={off}, not {}.",
+            quoted(other)
         ))),
     }
 }
@@ -668,8 +668,8 @@ pub async fn submit_paper(app: &App, member: &Member, input: &str) -> Result<Pap
     let input = input.trim();
     let versioned = arxiv::VersionedId::parse_lenient(input).map_err(|_| {
         SubmitError::Refused(Refusal::BadId(format!(
-            "{:?} is not an arXiv id; give an id such as 2405.15738 or an arxiv.org abs or pdf link.",
-            input.chars().take(80).collect::<String>()
+            "{} is not an arXiv id; give an id such as 2405.15738 or an arxiv.org abs or pdf link.",
+            quoted(input)
         )))
     })?;
     app.limits

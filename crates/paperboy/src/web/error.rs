@@ -244,13 +244,140 @@ fn bare_error_message(status: StatusCode, method: &Method, detail: &str) -> Stri
             "The request could not be read ({}).",
             status.canonical_reason().unwrap_or("error")
         ),
-        // axum's rejections say what they could not read ("Invalid URL: Cannot parse `abc` to
-        // a `u64`"); the part after the colon names the field.
-        _ => format!("The request could not be read: {detail}"),
+        _ => format!("The request could not be read: {}.", rejection_text(detail)),
+    }
+}
+
+/// What an axum extractor's rejection found wrong, in words: its text without the preamble
+/// ("Failed to deserialize query string: "), serde's line and column (a body is one value) or
+/// Rust type names, so every route words a request it cannot read the same way: the JSON
+/// bodies of the API, query strings, forms and path segments.
+pub fn rejection_text(text: &str) -> String {
+    const PREAMBLES: [&str; 7] = [
+        "Failed to deserialize the JSON body into the target type: ",
+        "Failed to parse the request body as JSON: ",
+        "Failed to deserialize query string: ",
+        "Failed to deserialize form body: ",
+        "Failed to deserialize form: ",
+        "Invalid URL: ",
+        "Failed to buffer the request body: ",
+    ];
+    let text = text.trim();
+    let what = PREAMBLES
+        .iter()
+        .find_map(|p| text.strip_prefix(p))
+        .unwrap_or(text);
+    let what = what.rfind(" at line ").map_or(what, |at| &what[..at]);
+    if let Some(field) = what
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        return format!("`{field}` is given more than once");
+    }
+    if let Some((value, ty)) = what
+        .strip_prefix("Cannot parse `")
+        .and_then(|rest| rest.split_once("` to a `"))
+    {
+        let ty = ty.trim_end_matches('`');
+        return format!("`{value}` is not {}", type_in_words(ty));
+    }
+    let mut out = what.to_owned();
+    if let Some(at) = out.find("expected struct ") {
+        out.truncate(at);
+        out.push_str("expected a JSON object");
+    }
+    for ty in [
+        "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize", "f32", "f64",
+        "bool",
+    ] {
+        let rust = format!("expected {ty}");
+        if out.ends_with(&rust) {
+            out.truncate(out.len() - rust.len());
+            out.push_str(&format!("expected {}", type_in_words(ty)));
+        }
+    }
+    out.trim_end_matches('.').to_owned()
+}
+
+/// A query string that could not be read, in words: the message of the 400 a page or the API
+/// answers.
+pub fn query_error(e: &axum::extract::rejection::QueryRejection) -> String {
+    format!("invalid query string: {}", rejection_text(&e.body_text()))
+}
+
+/// A Rust type of a rejection's text, as a reader would say it.
+fn type_in_words(ty: &str) -> &'static str {
+    match ty {
+        "f32" | "f64" => "a number",
+        "bool" => "true or false",
+        t if t.starts_with('u') => "a whole number, 0 or more",
+        t if t.starts_with('i') => "a whole number",
+        _ => "a value of the right kind",
     }
 }
 
 /// A `Retry-After` value in whole seconds, at least 1.
 fn retry_after(wait: std::time::Duration) -> String {
     wait.as_secs().max(1).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejections_are_worded_without_preambles_positions_or_rust_types() {
+        let cases = [
+            (
+                "Failed to deserialize query string: duplicate field `p`",
+                "`p` is given more than once",
+            ),
+            (
+                "Invalid URL: Cannot parse `abc` to a `u64`",
+                "`abc` is not a whole number, 0 or more",
+            ),
+            (
+                "Failed to deserialize the JSON body into the target type: paper: invalid type: \
+                 integer `5`, expected a string at line 1 column 11",
+                "paper: invalid type: integer `5`, expected a string",
+            ),
+            (
+                "Failed to deserialize the JSON body into the target type: invalid type: \
+                 sequence, expected struct SubmitRequest at line 1 column 0",
+                "invalid type: sequence, expected a JSON object",
+            ),
+            (
+                "Failed to parse the request body as JSON: EOF while parsing an object at line 1 \
+                 column 1",
+                "EOF while parsing an object",
+            ),
+            (
+                "Failed to deserialize form body: limit: invalid type: string \"x\", expected u32",
+                "limit: invalid type: string \"x\", expected a whole number, 0 or more",
+            ),
+            (
+                "Failed to deserialize form: missing field `email`",
+                "missing field `email`",
+            ),
+            (
+                "Expected request with `Content-Type: application/json`",
+                "Expected request with `Content-Type: application/json`",
+            ),
+        ];
+        for (text, words) in cases {
+            assert_eq!(rejection_text(text), words, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_bare_rejection_becomes_one_sentence() {
+        assert_eq!(
+            bare_error_message(
+                StatusCode::BAD_REQUEST,
+                &Method::GET,
+                "Failed to deserialize query string: duplicate field `t`"
+            ),
+            "The request could not be read: `t` is given more than once."
+        );
+    }
 }

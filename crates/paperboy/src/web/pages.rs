@@ -18,7 +18,7 @@ use super::feeds::{self, FeedLink};
 use crate::app::App;
 use crate::domain::export::bibtex;
 use crate::domain::ranking::{FeedSort, hot_score};
-use crate::domain::{Paper, Period, Submitter};
+use crate::domain::{Paper, Period, Submitter, quoted};
 use crate::store::{FeedOrder, FeedQuery, StoreError};
 
 /// Papers per page on feed views.
@@ -135,11 +135,14 @@ struct ViewParams {
 }
 
 fn view_params(params: Result<Query<FeedParams>, QueryRejection>) -> Result<ViewParams, PageError> {
-    let Query(params) = params.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    let Query(params) = params.map_err(|e| PageError::BadRequest(super::error::query_error(&e)))?;
     let sort = match params.sort.as_deref() {
         None | Some("") => FeedSort::default(),
         Some(s) => FeedSort::parse(s).ok_or_else(|| {
-            PageError::BadRequest(format!("Unknown sort order {s:?}: use trending or new."))
+            PageError::BadRequest(format!(
+                "Unknown sort order {}: use trending or new.",
+                quoted(s)
+            ))
         })?,
     };
     let page = page_number(params.p.as_deref())?;
@@ -164,7 +167,10 @@ fn page_number(p: Option<&str>) -> Result<u32, PageError> {
             .ok()
             .filter(|p| *p < 10_000)
             .ok_or_else(|| {
-                PageError::BadRequest(format!("Page {p:?} is not a page number from 0 to 9999."))
+                PageError::BadRequest(format!(
+                    "Page {} is not a page number from 0 to 9999.",
+                    quoted(p)
+                ))
             }),
     }
 }
@@ -413,7 +419,7 @@ pub async fn member(
     Path(username): Path<String>,
     params: Result<Query<PageParam>, QueryRejection>,
 ) -> PageResult {
-    let Query(params) = params.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    let Query(params) = params.map_err(|e| PageError::BadRequest(super::error::query_error(&e)))?;
     let page = page_number(params.p.as_deref())?;
     let who = profile(&app, &username).await?;
     let submitter = Some(who.username.clone());
@@ -446,7 +452,7 @@ pub(super) async fn profile(app: &App, username: &str) -> Result<Submitter, Page
     app.store
         .profile(username)
         .await?
-        .ok_or_else(|| PageError::NotFound(format!("No member is called {username:?}.")))
+        .ok_or_else(|| PageError::NotFound(format!("No member is called {}.", quoted(username))))
 }
 
 /// The address of a member's page.
@@ -504,12 +510,7 @@ pub async fn paper(State(app): State<App>, Path(rest): Path<String>) -> PageResu
             "Add the {kind} to the address, as in {example}."
         )));
     }
-    let not_found = || {
-        PageError::NotFound(format!(
-            "There is no paper {:?} here.",
-            rest.chars().take(60).collect::<String>()
-        ))
-    };
+    let not_found = || PageError::NotFound(format!("There is no paper {} here.", quoted(&rest)));
     let versioned = arxiv::VersionedId::parse(&rest).map_err(|_| not_found())?;
     if versioned.version.is_some() {
         return Ok(Redirect::permanent(&format!("/papers/{}", versioned.id)).into_response());

@@ -17,11 +17,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::{ApiError, ErrorBody, PageError};
+use super::error::{ApiError, ErrorBody, PageError, query_error};
 use super::feeds::{self, FEED_LIMIT, FeedLink, FeedMeta};
 use super::hf::{HfDailyPaper, hf_daily_paper};
 use crate::app::App;
-use crate::domain::{ArxivId, Paper};
+use crate::domain::{ArxivId, Paper, quoted};
 use crate::search::highlight::{Highlighter, Span, SpanKind, window};
 use crate::search::query::{MAX_QUERY_CHARS, ParsedQuery, parse};
 use crate::search::{Mode, Results};
@@ -129,8 +129,8 @@ fn check_params(params: &SearchParams) -> Result<(), String> {
             && crate::search::query::parse_date(v).is_none()
         {
             return Err(format!(
-                "{name} {:?} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD",
-                v.chars().take(20).collect::<String>()
+                "{name} {} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD",
+                quoted(v)
             ));
         }
     }
@@ -142,8 +142,8 @@ fn parse_mode(s: Option<&str>) -> Result<Mode, String> {
         None | Some("") => Ok(Mode::default()),
         Some(m) => Mode::parse(m).ok_or_else(|| {
             format!(
-                "unknown mode {:?}: use lexical, semantic or hybrid",
-                m.chars().take(20).collect::<String>()
+                "unknown mode {}: use lexical, semantic or hybrid",
+                quoted(m)
             )
         }),
     }
@@ -217,7 +217,7 @@ pub async fn search_api(
     State(app): State<App>,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(query_error(&e)))?;
     // Forms may send empty fields; API clients get a clear error instead of a silent default.
     for (name, value) in [
         ("limit", &params.limit),
@@ -240,8 +240,8 @@ pub async fn search_api(
             .filter(|n| (1..=API_MAX_LIMIT).contains(n))
             .ok_or_else(|| {
                 ApiError::BadRequest(format!(
-                    "invalid limit {:?}: expected a number from 1 to {API_MAX_LIMIT}",
-                    l.chars().take(20).collect::<String>()
+                    "invalid limit {}: expected a number from 1 to {API_MAX_LIMIT}",
+                    quoted(l)
                 ))
             })?,
     };
@@ -251,8 +251,8 @@ pub async fn search_api(
         && !p.parse::<usize>().is_ok_and(|p| p < MAX_PAGE)
     {
         return Err(ApiError::BadRequest(format!(
-            "invalid p {:?}: expected a page number from 0 to {}",
-            p.chars().take(20).collect::<String>(),
+            "invalid p {}: expected a page number from 0 to {}",
+            quoted(p),
             MAX_PAGE - 1
         )));
     }
@@ -373,7 +373,7 @@ pub async fn search_page(
     State(app): State<App>,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let Query(params) = params.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    let Query(params) = params.map_err(|e| PageError::BadRequest(query_error(&e)))?;
     let raw = params.q.clone().unwrap_or_default();
     check_params(&params).map_err(|m| PageError::BadRequest(format!("Search: {m}.")))?;
     let mode = parse_mode(params.mode.as_deref()).map_err(PageError::BadRequest)?;
@@ -385,7 +385,8 @@ pub async fn search_page(
             .filter(|p| *p < MAX_PAGE)
             .ok_or_else(|| {
                 PageError::BadRequest(format!(
-                    "Page {p:?} is not a page number from 0 to {}.",
+                    "Page {} is not a page number from 0 to {}.",
+                    quoted(p),
                     MAX_PAGE - 1
                 ))
             })?,
@@ -536,7 +537,7 @@ fn search_feed_meta(params: &SearchParams, mode: Mode) -> FeedMeta {
         dated_by_items: false,
         ..FeedMeta::for_page(
             format!("Search · {label}"),
-            format!("Papers matching the search {label:?}, {order}."),
+            format!("Papers matching the search {}, {order}.", quoted(&label)),
             "/search",
         )
     }
@@ -552,7 +553,7 @@ pub async fn search_feed(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let format = feeds::format_of(&file)?;
-    let Query(params) = params.map_err(|e| PageError::BadRequest(e.body_text()))?;
+    let Query(params) = params.map_err(|e| PageError::BadRequest(query_error(&e)))?;
     let raw = params.q.clone().unwrap_or_default();
     check_params(&params).map_err(|m| PageError::BadRequest(format!("Search feed: {m}.")))?;
     let mode = parse_mode(params.mode.as_deref()).map_err(PageError::BadRequest)?;

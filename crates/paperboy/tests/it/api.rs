@@ -310,6 +310,34 @@ async fn errors_from_below_the_handlers_get_the_sites_shape() {
 }
 
 #[tokio::test]
+async fn refusals_word_the_input_plainly() {
+    let t = TestApp::spawn().await;
+    // A repeated key: no axum preamble, no Rust type names, on the API and on pages.
+    let (status, body) = t.get_json("/api/daily_papers?p=1&p=2").await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"], "invalid query string: `p` is given more than once",
+        "{body}"
+    );
+    let (status, html) = t.get_text("/search?q=a&q=b").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("`q` is given more than once"), "{html}");
+    // Input is quoted as typed (a backslash stays one backslash), and a character that would
+    // not show, such as a right-to-left override, is named rather than hidden or obeyed.
+    let (status, body) = t
+        .get_json("/api/papers/search?q=a&mode=%5Calpha%E2%80%AE")
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"], "unknown mode \"\\alpha<U+202E>\": use lexical, semantic or hybrid",
+        "{body}"
+    );
+    let (status, html) = t.get_text("/papers/date/2026-02-30").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("&#34;2026-02-30&#34;"), "{html}");
+}
+
+#[tokio::test]
 async fn a_date_filter_that_is_not_a_date_is_refused_not_searched_for() {
     let t = TestApp::spawn().await;
     let (status, body) = t.get_json("/api/papers/search?q=model&after=banana").await;
