@@ -149,13 +149,49 @@ fn view_params(params: Result<Query<FeedParams>, QueryRejection>) -> Result<View
     Ok(ViewParams { sort, page })
 }
 
-/// What a paged list says on a page past its last one (`?p=` too high).
-const PAST_THE_END: &str = "The list ends before this page.";
+/// Where a page of a paged feed list stands, for its empty message and its older and newer
+/// links.
+struct Paging {
+    /// The page shown, from 0.
+    page: u32,
+    /// Whether an older page follows.
+    more: bool,
+    /// Whether the page is past the end of the list (`?p=` too high): it says so, and its
+    /// "newer" link leads to the first page, as the page before may be empty too.
+    past_end: bool,
+}
 
-/// Where the "newer" link of page `page` (> 0) leads: the page before, or the first page when
-/// this one is past the end of the list (the page before may be empty too).
-fn newer_page(page: u32, past_end: bool) -> u32 {
-    if past_end { 0 } else { page - 1 }
+impl Paging {
+    fn new(page: u32, more: bool, empty: bool) -> Paging {
+        Paging {
+            page,
+            more,
+            past_end: page > 0 && empty,
+        }
+    }
+
+    /// What an empty page says: that the list ends before it, or else `nothing`, the message
+    /// of a list that holds no paper.
+    fn empty_message(&self, nothing: impl FnOnce() -> String) -> String {
+        if self.past_end {
+            "The list ends before this page.".to_owned()
+        } else {
+            nothing()
+        }
+    }
+
+    fn older_href(&self, path: &str, sort: FeedSort) -> Option<String> {
+        self.more.then(|| with_query(path, sort, self.page + 1))
+    }
+
+    fn newer_href(&self, path: &str, sort: FeedSort) -> Option<String> {
+        let newer = if self.past_end {
+            0
+        } else {
+            self.page.saturating_sub(1)
+        };
+        (self.page > 0).then(|| with_query(path, sort, newer))
+    }
 }
 
 /// `?p=`: the page of a paged list, from 0.
@@ -298,7 +334,7 @@ async fn period_page(app: &App, period: Period, view: ViewParams, is_home: bool)
         FeedSort::New => FeedOrder::Published,
     };
     let (papers, cards, more) = feed_cards(app, Some(period), None, order, view.page).await?;
-    let past_end = view.page > 0 && cards.is_empty();
+    let paging = Paging::new(view.page, more, cards.is_empty());
     let path = period.path();
     let before = app
         .store
@@ -350,16 +386,15 @@ async fn period_page(app: &App, period: Period, view: ViewParams, is_home: bool)
         }),
         notice: None,
         cards,
-        empty_message: if past_end {
-            PAST_THE_END.to_owned()
-        } else if period.first_day() > app.today() {
-            format!("{} is still to come: no papers yet.", period.label())
-        } else {
-            format!("No papers on the feed for {}.", period.label())
-        },
-        older_href: more.then(|| with_query(&path, view.sort, view.page + 1)),
-        newer_href: (view.page > 0)
-            .then(|| with_query(&path, view.sort, newer_page(view.page, past_end))),
+        empty_message: paging.empty_message(|| {
+            if period.first_day() > app.today() {
+                format!("{} is still to come: no papers yet.", period.label())
+            } else {
+                format!("No papers on the feed for {}.", period.label())
+            }
+        }),
+        older_href: paging.older_href(&path, view.sort),
+        newer_href: paging.newer_href(&path, view.sort),
         feeds: FeedLink::all(&if is_home {
             feeds::latest_meta()
         } else {
@@ -424,7 +459,7 @@ pub async fn member(
     let who = profile(&app, &username).await?;
     let submitter = Some(who.username.clone());
     let (_, cards, more) = feed_cards(&app, None, submitter, FeedOrder::Latest, page).await?;
-    let past_end = page > 0 && cards.is_empty();
+    let paging = Paging::new(page, more, cards.is_empty());
     let path = member_path(&who.username);
     render(&FeedPage {
         nav: "",
@@ -435,14 +470,10 @@ pub async fn member(
         tabs: None,
         notice: None,
         cards,
-        empty_message: if past_end {
-            PAST_THE_END.to_owned()
-        } else {
-            format!("{} has not put any paper on the feed yet.", who.fullname)
-        },
-        older_href: more.then(|| with_query(&path, FeedSort::default(), page + 1)),
-        newer_href: (page > 0)
-            .then(|| with_query(&path, FeedSort::default(), newer_page(page, past_end))),
+        empty_message: paging
+            .empty_message(|| format!("{} has not put any paper on the feed yet.", who.fullname)),
+        older_href: paging.older_href(&path, FeedSort::default()),
+        newer_href: paging.newer_href(&path, FeedSort::default()),
         feeds: FeedLink::all(&feeds::member_meta(&who)),
     })
 }
