@@ -207,7 +207,24 @@ async fn send(app: &App, period: PeriodArg, date: Option<NaiveDate>) -> anyhow::
         PeriodArg::Weekly => today - chrono::Duration::days(7),
     });
     let key = edition_key(period, date);
-    let (edition, queued) = edition::queue(&app.store, &app.mailer, key, app.now()).await?;
+    if key.period().end_day() > today {
+        bail!(
+            "the {} edition for {} cannot be sent yet: its last day, {}, has not ended in {} (today is {today})",
+            key.frequency().as_str(),
+            key.period_key(),
+            key.period().end_day().pred_opt().unwrap_or(date),
+            app.config.timezone
+        );
+    }
+    let Some((edition, queued)) = edition::queue(&app.store, &app.mailer, key, app.now()).await?
+    else {
+        eprintln!(
+            "the {} edition for {} has no papers on the feed: nothing to send",
+            key.frequency().as_str(),
+            key.period_key()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
     eprintln!(
         "edition {} {}: {} papers, {} newly queued",
         key.frequency().as_str(),
@@ -218,7 +235,7 @@ async fn send(app: &App, period: PeriodArg, date: Option<NaiveDate>) -> anyhow::
     let report = outbox::send_pending(&app.store, &app.mailer, RunMode::Once).await?;
     let counts = app.store.outbox_counts(Some(edition.id)).await?;
     eprintln!(
-        "sent {}, retry later {}, bounced {}, failed {}, unknown {}, skipped {}; edition total: {} sent, {} pending, {} unknown",
+        "sent {}, retry later {}, bounced {}, failed {}, unknown {}, skipped {}; edition total: {} sent, {} pending, {} being sent, {} failed, {} unknown, {} skipped",
         report.sent,
         report.retry_later,
         report.bounced,
@@ -227,7 +244,10 @@ async fn send(app: &App, period: PeriodArg, date: Option<NaiveDate>) -> anyhow::
         report.skipped,
         counts.sent,
         counts.pending,
-        counts.unknown
+        counts.sending,
+        counts.failed,
+        counts.unknown,
+        counts.skipped
     );
     if report.expired_leases > 0 {
         eprintln!(
@@ -237,8 +257,16 @@ async fn send(app: &App, period: PeriodArg, date: Option<NaiveDate>) -> anyhow::
     }
     if report.retry_later > 0 {
         bail!(
-            "{} mail(s) could not be sent yet and stay queued; run `paperboy digest send` again or let `serve` retry them",
-            report.retry_later
+            "{} mail(s) could not be sent yet ({}) and stay queued; run `paperboy digest send` again or let `serve` retry them",
+            report.retry_later,
+            report.retry_reason.as_deref().unwrap_or("no reason given")
+        );
+    }
+    if counts.sending > 0 {
+        bail!(
+            "{} mail(s) of this edition are being sent by another sender, or were by one that stopped less than {} s ago; run `paperboy digest send` again to see them settled",
+            counts.sending,
+            app.mailer.send_lease.num_seconds()
         );
     }
     Ok(ExitCode::SUCCESS)

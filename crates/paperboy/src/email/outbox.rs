@@ -1,11 +1,12 @@
 //! The sender: claims outbox rows, renders each mail, sends it over SMTP and records the outcome.
 //!
-//! Rows are claimed in batches (sixteen per SMTP connection, at most 256) and
-//! marked `sending` with a lease before any of them is sent; outcomes are written back in one
-//! transaction per batch. If the process dies in between, the batch's rows stay `sending` until
-//! their lease runs out and then become `unknown`: they may have been accepted by the server,
-//! so they are never retried. That is the RFC 1047 window, widened to one batch, traded for not
-//! paying an fsync per mail; `unknown` rows are counted and reported, never hidden.
+//! Rows go out in rounds of one per SMTP connection. Each round's rows are marked `sending`
+//! with a lease before any of them is sent, in the same transaction that records the previous
+//! round's outcomes, so a round costs one commit. If the process dies, the rows of the round in
+//! flight (at most one per connection, each in an SMTP transaction) stay `sending` until their
+//! lease runs out and then become `unknown`: they may have been accepted by the server, so they
+//! are never retried (the RFC 1047 window). Every other row is still `pending` and goes out at
+//! the next run. `unknown` rows are counted and reported, never hidden.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,7 +32,7 @@ use crate::store::mail::{Claim, Edition, MailKind, OutboxItem, SendResult, Subsc
 pub const MAX_ATTEMPTS: i64 = 10;
 
 /// What one sending run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SendReport {
     pub sent: u64,
     pub retry_later: u64,
@@ -41,6 +42,8 @@ pub struct SendReport {
     pub skipped: u64,
     /// Rows found `sending` from a sender that died, now `unknown`.
     pub expired_leases: u64,
+    /// Why the first mail left for later could not be sent (the SMTP error).
+    pub retry_reason: Option<String>,
 }
 
 /// How a run picks rows.
@@ -68,9 +71,10 @@ pub async fn send_pending(
     }
     let pacer = Pacer::new(mailer.rate_per_second);
     let mut editions: HashMap<i64, Arc<EditionContent>> = HashMap::new();
+    // The outcomes of the last round, recorded in the transaction that claims the next one.
+    let mut settled: Vec<(i64, SendResult)> = Vec::new();
     loop {
-        let now = Utc::now();
-        let claim = Claim {
+        let claim = |now: DateTime<Utc>| Claim {
             now,
             due_by: match mode {
                 RunMode::Due => now,
@@ -81,9 +85,25 @@ pub async fn send_pending(
                 RunMode::Once => Some(started),
             },
             lease_until: now + mailer.send_lease,
-            limit: (mailer.connections * 16).min(256),
+            limit: mailer.connections,
         };
-        let batch = store.claim_outbox(&claim).await?;
+        // Keep trying while outcomes wait to be recorded: those mails are out, and forgetting
+        // that would send them twice.
+        let mut delay = StdDuration::from_millis(100);
+        let batch = loop {
+            match store
+                .claim_outbox(&settled, mailer.bounce_limit, &claim(Utc::now()))
+                .await
+            {
+                Ok(batch) => break batch,
+                Err(e) if settled.is_empty() => return Err(e.into()),
+                Err(e) => {
+                    tracing::error!(error = ?e, "recording sent mail failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(StdDuration::from_secs(10));
+                }
+            }
+        };
         if batch.is_empty() {
             return Ok(report);
         }
@@ -98,7 +118,7 @@ pub async fn send_pending(
                 );
             }
         }
-        let results: Vec<(i64, SendResult)> = stream::iter(batch)
+        settled = stream::iter(batch)
             .map(|item| {
                 let content = item.edition_id.and_then(|id| editions.get(&id).cloned());
                 let pacer = &pacer;
@@ -110,25 +130,18 @@ pub async fn send_pending(
             .buffer_unordered(mailer.connections as usize)
             .collect()
             .await;
-        for (_, r) in &results {
+        for (_, r) in &settled {
             match r {
                 SendResult::Sent => report.sent += 1,
-                SendResult::Retry { .. } => report.retry_later += 1,
+                SendResult::Retry { error, .. } => {
+                    report.retry_later += 1;
+                    report.retry_reason.get_or_insert_with(|| error.clone());
+                }
                 SendResult::Bounced { .. } => report.bounced += 1,
                 SendResult::Failed { .. } => report.failed += 1,
                 SendResult::Unknown { .. } => report.unknown += 1,
                 SendResult::Skipped { .. } => report.skipped += 1,
             }
-        }
-        // Keep trying to record: the mails are out, and forgetting that would send them twice.
-        let mut delay = StdDuration::from_millis(100);
-        while let Err(e) = store
-            .record_sends(&results, Utc::now(), mailer.bounce_limit)
-            .await
-        {
-            tracing::error!(error = ?e, "recording sent mail failed; retrying");
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(StdDuration::from_secs(10));
         }
     }
 }

@@ -265,22 +265,17 @@ impl Store {
         }
     }
 
-    /// Claims pending rows as `claim` describes, marking them `sending` under a lease.
-    pub async fn claim_outbox(&self, claim: &Claim) -> Result<Vec<OutboxItem>> {
-        match self {
-            Store::Sqlite(s) => s.claim_outbox(claim).await,
-        }
-    }
-
-    /// Records the outcome of send attempts, in one transaction.
-    pub async fn record_sends(
+    /// In one transaction: records the outcomes of the sends `settled` (a bounce counts against
+    /// its subscriber, and after `bounce_limit` the address is no longer mailed), then claims
+    /// pending rows as `claim` describes, marking them `sending` under a lease.
+    pub async fn claim_outbox(
         &self,
-        results: &[(i64, SendResult)],
-        now: DateTime<Utc>,
+        settled: &[(i64, SendResult)],
         bounce_limit: i64,
-    ) -> Result<()> {
+        claim: &Claim,
+    ) -> Result<Vec<OutboxItem>> {
         match self {
-            Store::Sqlite(s) => s.record_sends(results, now, bounce_limit).await,
+            Store::Sqlite(s) => s.claim_outbox(settled, bounce_limit, claim).await,
         }
     }
 

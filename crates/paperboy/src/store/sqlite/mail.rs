@@ -309,9 +309,15 @@ impl SqliteStore {
         Ok(done.rows_affected())
     }
 
-    pub async fn claim_outbox(&self, claim: &Claim) -> Result<Vec<OutboxItem>> {
+    pub async fn claim_outbox(
+        &self,
+        settled: &[(i64, SendResult)],
+        bounce_limit: i64,
+        claim: &Claim,
+    ) -> Result<Vec<OutboxItem>> {
         let (now, lease_until) = (claim.now, claim.lease_until);
         let mut tx = self.begin_write().await?;
+        record_sends(&mut tx, settled, now, bounce_limit).await?;
         let claimed = sqlx::query(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?, last_attempt_at = ? \
              WHERE outbox_id IN (SELECT outbox_id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? \
@@ -399,66 +405,6 @@ impl SqliteStore {
             });
         }
         Ok(items)
-    }
-
-    pub async fn record_sends(
-        &self,
-        results: &[(i64, SendResult)],
-        now: DateTime<Utc>,
-        bounce_limit: i64,
-    ) -> Result<()> {
-        if results.is_empty() {
-            return Ok(());
-        }
-        let now_text = time_text(now);
-        let mut tx = self.begin_write().await?;
-        for (outbox_id, result) in results {
-            let (status, error, next_at) = match result {
-                SendResult::Sent => ("sent", None, None),
-                SendResult::Retry { at, error } => {
-                    ("pending", Some(error.as_str()), Some(time_text(*at)))
-                }
-                SendResult::Bounced { error } | SendResult::Failed { error } => {
-                    ("failed", Some(error.as_str()), None)
-                }
-                SendResult::Unknown { error } => ("unknown", Some(error.as_str()), None),
-                SendResult::Skipped { reason } => ("skipped", Some(reason.as_str()), None),
-            };
-            sqlx::query(
-                "UPDATE outbox SET status = ?, last_error = ?, lease_until = NULL, \
-                 next_attempt_at = COALESCE(?, next_attempt_at), \
-                 sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, \
-                 body_text = CASE WHEN ? = 'pending' THEN body_text END, \
-                 body_html = CASE WHEN ? = 'pending' THEN body_html END \
-                 WHERE outbox_id = ? AND status = 'sending'",
-            )
-            .bind(status)
-            .bind(error)
-            .bind(next_at)
-            .bind(status)
-            .bind(&now_text)
-            .bind(status)
-            .bind(status)
-            .bind(outbox_id)
-            .execute(&mut *tx)
-            .await
-            .context("recording a send")?;
-            if matches!(result, SendResult::Bounced { .. }) {
-                sqlx::query(
-                    "UPDATE subscriber SET bounce_count = bounce_count + 1, \
-                     suppressed = CASE WHEN bounce_count + 1 >= ? THEN 1 ELSE suppressed END, updated_at = ? \
-                     WHERE subscriber_id = (SELECT subscriber_id FROM outbox WHERE outbox_id = ?)",
-                )
-                .bind(bounce_limit)
-                .bind(&now_text)
-                .bind(outbox_id)
-                .execute(&mut *tx)
-                .await
-                .context("recording a bounce")?;
-            }
-        }
-        tx.commit().await.context("committing send results")?;
-        Ok(())
     }
 
     pub async fn outbox_counts(&self, edition_id: Option<i64>) -> Result<OutboxCounts> {
@@ -572,4 +518,61 @@ fn edition_from_row(row: &SqliteRow) -> Result<Edition> {
             .collect::<std::result::Result<_, _>>()
             .context("stored paper id")?,
     })
+}
+
+/// Records the outcome of send attempts within `tx`: each row that is still `sending` gets its
+/// new status, and a bounce counts against its subscriber.
+async fn record_sends(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    results: &[(i64, SendResult)],
+    now: DateTime<Utc>,
+    bounce_limit: i64,
+) -> Result<()> {
+    let now_text = time_text(now);
+    for (outbox_id, result) in results {
+        let (status, error, next_at) = match result {
+            SendResult::Sent => ("sent", None, None),
+            SendResult::Retry { at, error } => {
+                ("pending", Some(error.as_str()), Some(time_text(*at)))
+            }
+            SendResult::Bounced { error } | SendResult::Failed { error } => {
+                ("failed", Some(error.as_str()), None)
+            }
+            SendResult::Unknown { error } => ("unknown", Some(error.as_str()), None),
+            SendResult::Skipped { reason } => ("skipped", Some(reason.as_str()), None),
+        };
+        sqlx::query(
+            "UPDATE outbox SET status = ?, last_error = ?, lease_until = NULL, \
+                 next_attempt_at = COALESCE(?, next_attempt_at), \
+                 sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, \
+                 body_text = CASE WHEN ? = 'pending' THEN body_text END, \
+                 body_html = CASE WHEN ? = 'pending' THEN body_html END \
+                 WHERE outbox_id = ? AND status = 'sending'",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(next_at)
+        .bind(status)
+        .bind(&now_text)
+        .bind(status)
+        .bind(status)
+        .bind(outbox_id)
+        .execute(&mut **tx)
+        .await
+        .context("recording a send")?;
+        if matches!(result, SendResult::Bounced { .. }) {
+            sqlx::query(
+                    "UPDATE subscriber SET bounce_count = bounce_count + 1, \
+                     suppressed = CASE WHEN bounce_count + 1 >= ? THEN 1 ELSE suppressed END, updated_at = ? \
+                     WHERE subscriber_id = (SELECT subscriber_id FROM outbox WHERE outbox_id = ?)",
+                )
+                .bind(bounce_limit)
+                .bind(&now_text)
+                .bind(outbox_id)
+                .execute(&mut **tx)
+                .await
+                .context("recording a bounce")?;
+        }
+    }
+    Ok(())
 }
