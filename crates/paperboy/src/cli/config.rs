@@ -18,7 +18,7 @@ enum ConfigCommand {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        ConfigCommand::Example => print!("{}", crate::config::EXAMPLE),
+        ConfigCommand::Example => output!("{}", crate::config::EXAMPLE)?,
     }
     Ok(ExitCode::SUCCESS)
 }

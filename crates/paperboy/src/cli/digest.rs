@@ -176,7 +176,7 @@ async fn preview(
     match output {
         Some(path) => std::fs::write(&path, body)
             .with_context(|| format!("{}: cannot write", path.display()))?,
-        None => print!("{body}"),
+        None => output!("{body}")?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -218,14 +218,14 @@ async fn send(app: &App, period: PeriodArg, date: Option<NaiveDate>) -> anyhow::
     }
     let Some((edition, queued)) = edition::queue(&app.store, &app.mailer, key, app.now()).await?
     else {
-        eprintln!(
+        report!(
             "the {} edition for {} has no papers on the feed: nothing to send",
             key.frequency().as_str(),
             key.period_key()
         );
         return Ok(ExitCode::SUCCESS);
     };
-    eprintln!(
+    report!(
         "edition {} {}: {} papers, {} newly queued",
         key.frequency().as_str(),
         key.period_key(),
@@ -234,7 +234,7 @@ async fn send(app: &App, period: PeriodArg, date: Option<NaiveDate>) -> anyhow::
     );
     let report = outbox::send_pending(&app.store, &app.mailer, RunMode::Once).await?;
     let counts = app.store.outbox_counts(Some(edition.id)).await?;
-    eprintln!(
+    report!(
         "sent {}, retry later {}, bounced {}, failed {}, unknown {}, skipped {}; edition total: {} sent, {} pending, {} being sent, {} failed, {} unknown, {} skipped",
         report.sent,
         report.retry_later,
@@ -250,7 +250,7 @@ async fn send(app: &App, period: PeriodArg, date: Option<NaiveDate>) -> anyhow::
         counts.skipped
     );
     if report.expired_leases > 0 {
-        eprintln!(
+        report!(
             "{} mail(s) were caught mid-send by an earlier crash and are marked unknown (not retried, to never send twice)",
             report.expired_leases
         );

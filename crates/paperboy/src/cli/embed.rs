@@ -55,13 +55,13 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
             bar.set_position(done);
             if bar.is_hidden() && last_note.elapsed().as_secs() >= 30 {
                 last_note = Instant::now();
-                eprintln!("embedded {done}/{total}");
+                report!("embedded {done}/{total}");
             }
         })
         .await?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    eprintln!(
+    report!(
         "embedded {done} papers in {secs:.1} s ({:.1}/s)",
         done as f64 / secs.max(1e-9)
     );

@@ -38,13 +38,13 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
             .latest_version()
             .map(|v| format!("v{v}"))
             .unwrap_or_default();
-        println!("{}{version}\t{}", paper.id, paper.title);
+        output!("{}{version}\t{}\n", paper.id, paper.title)?;
     }
     for id in &report.missing {
-        eprintln!("paperboy: {id}: not found on arXiv");
+        report!("paperboy: {id}: not found on arXiv");
     }
     let c = report.counts;
-    eprintln!(
+    report!(
         "fetched {} paper(s): {} added, {} updated, {} unchanged, {} not found",
         report.papers.len(),
         c.added,

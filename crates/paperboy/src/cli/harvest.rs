@@ -55,7 +55,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     let report = crate::jobs::harvest::run_now(&app, &request, |e| progress.show(e)).await?;
     progress.bar.finish_and_clear();
     let t = report.totals();
-    eprintln!(
+    report!(
         "harvested {} set(s) in {} page(s): {} added, {} updated, {} unchanged, {} deleted upstream, {} skipped",
         report.sets.len(),
         t.pages,
@@ -67,11 +67,11 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     );
     for s in &report.sets {
         if let Some(day) = s.harvested_through {
-            eprintln!("{}: harvested through {day}", set_label(&s.set));
+            report!("{}: harvested through {day}", set_label(&s.set));
         }
     }
     for failure in &report.failures {
-        eprintln!("paperboy: {}", super::one_line(failure));
+        report!("paperboy: {}", super::one_line(failure));
     }
     Ok(if !report.failures.is_empty() {
         ExitCode::from(1)
@@ -121,7 +121,7 @@ impl Progress {
                 };
                 let how = if resumed { "resuming" } else { "harvesting" };
                 self.bar
-                    .suspend(|| eprintln!("{how} {} ({range})", set_label(set)));
+                    .suspend(|| report!("{how} {} ({range})", set_label(set)));
                 self.bar.reset();
                 self.bar.set_message(set_label(set));
             }
@@ -145,7 +145,7 @@ impl Progress {
                         (Some(p), Some(t)) => format!(" ({p} of {t})"),
                         _ => String::new(),
                     };
-                    eprintln!(
+                    report!(
                         "{}: page {page}: {records} records{of}: {} added, {} updated",
                         set_label(set),
                         counts.added,
@@ -158,10 +158,10 @@ impl Progress {
                 identifier,
                 reason,
             } => self.bar.suspend(|| {
-                eprintln!("{}: skipped {identifier}: {reason}", set_label(set));
+                report!("{}: skipped {identifier}: {reason}", set_label(set));
             }),
             HarvestEvent::Restarted { set, reason } => self.bar.suspend(|| {
-                eprintln!(
+                report!(
                     "{}: the resumption token was refused ({reason}); starting the list again",
                     set_label(set)
                 );

@@ -40,17 +40,21 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     };
     let progress = std::io::stderr().is_terminal();
     let report = ingest::import_paths(&store, &args.paths, format, progress, |problem| {
-        eprintln!("{problem}");
+        report!("{problem}");
     })
     .await?;
     let c = report.counts;
     index_imported(&config, &store).await;
-    eprintln!(
+    report!(
         "imported {} file(s): {} added, {} updated, {} unchanged, {} skipped",
-        report.files, c.added, c.updated, c.unchanged, report.skipped
+        report.files,
+        c.added,
+        c.updated,
+        c.unchanged,
+        report.skipped
     );
     Ok(if report.failed_files > 0 {
-        eprintln!(
+        report!(
             "paperboy: {} file(s) could not be read to the end",
             report.failed_files
         );

@@ -73,7 +73,7 @@ pub async fn run_member(config: Config, args: MemberArgs) -> anyhow::Result<Exit
             let member = store
                 .ensure_member(email.as_str(), admin, chrono::Utc::now())
                 .await?;
-            println!("{}", member.username);
+            output!("{}\n", member.username)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -92,7 +92,7 @@ pub async fn run_token(config: Config, args: TokenArgs) -> anyhow::Result<ExitCo
                 anyhow::bail!("{} is banned", email.as_str());
             }
             let token = crate::web::account::create_token(&store, &member, &name, now).await?;
-            println!("{token}");
+            output!("{token}\n")?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -104,7 +104,7 @@ pub async fn run_admin(config: Config, args: AdminArgs) -> anyhow::Result<ExitCo
             let email = email(&e)?;
             let store = store(&config).await?;
             match store.grant_admin(email.as_str()).await {
-                Ok(member) => println!("{} is an admin", member.username),
+                Ok(member) => output!("{} is an admin\n", member.username)?,
                 Err(StoreError::NotFound) => anyhow::bail!(
                     "no member has the address {}; add one with `paperboy member add`",
                     email.as_str()

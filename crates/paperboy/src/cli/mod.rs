@@ -1,5 +1,23 @@
 //! The command line: `paperboy [--config FILE] [--data-dir DIR] <command>`, one file per command.
 
+/// `eprintln!` that cannot panic: a report line that cannot be written (standard error is a
+/// closed pipe, as in `paperboy import … 2>&1 | head -1`) is dropped, and the job goes on.
+macro_rules! report {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `print!` of a command's result that cannot panic: `Err` when standard output is closed, so
+/// the command fails with a line that says so instead of a panic.
+macro_rules! output {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        anyhow::Context::context(write!(std::io::stdout(), $($arg)*), "writing to standard output")
+    }};
+}
+
 mod config;
 mod demo;
 mod digest;
@@ -130,7 +148,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("paperboy: {}", one_line(&err));
+            report!("paperboy: {}", one_line(&err));
             ExitCode::from(1)
         }
     }

@@ -15,7 +15,7 @@ pub async fn run(config: Config, _args: Args) -> anyhow::Result<ExitCode> {
     let search = Search::open(&config.data_dir.join("search"), None)?;
     let started = Instant::now();
     let done = search.rebuild(&store).await?;
-    eprintln!(
+    report!(
         "indexed {} papers in {:.1} s",
         done.indexed,
         started.elapsed().as_secs_f64()

@@ -76,7 +76,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
     tracing::info!(%addr, data_dir = %data_dir.display(), "serving paperboy");
-    eprintln!(
+    report!(
         "paperboy is serving http://{addr}/ (data in {})",
         data_dir.display()
     );

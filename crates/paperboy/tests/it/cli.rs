@@ -72,6 +72,49 @@ fn bad_records_are_reported_by_line_and_skipped_with_exit_2() {
 }
 
 #[test]
+fn a_closed_pipe_stops_no_command_with_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    // Standard error closed from the start (`paperboy import … 2>&1 | head -0`): the import
+    // still runs to its end, and exits as it would have.
+    let bad = import_fixture("bad/malformed.jsonl");
+    let status = Command::new(env!("CARGO_BIN_EXE_paperboy"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["import", &bad])
+        .env_remove("PAPERBOY_DATA_DIR")
+        .stdout(Stdio::null())
+        .stderr(closed_pipe())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "skipped records, not a panic (101)");
+    let again = paperboy(dir.path(), &["import", &bad]);
+    assert!(
+        stderr(&again).contains("0 added, 0 updated, 3 unchanged, 2 skipped"),
+        "the first run imported everything: {}",
+        stderr(&again)
+    );
+    // Standard output closed: a command whose output is lost fails in one line.
+    let out = Command::new(env!("CARGO_BIN_EXE_paperboy"))
+        .args(["config", "example"])
+        .stdout(closed_pipe())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("writing to standard output"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The write end of a pipe whose read end is already closed.
+fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Stdio::from(writer)
+}
+
+#[test]
 fn a_truncated_gzip_keeps_whole_records_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let out = paperboy(

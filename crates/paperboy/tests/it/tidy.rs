@@ -147,6 +147,17 @@ fn unsafe_code_lives_only_in_the_allocator_set_up() {
 }
 
 #[test]
+fn the_binary_never_prints_with_macros_that_panic() {
+    // `println!` and `eprintln!` panic when the stream is a closed pipe (`paperboy … | head`);
+    // the command line uses `report!` and `output!` (cli/mod.rs) instead.
+    let mut found = Vec::new();
+    for needle in ["println!(", "print!(", "eprint!("] {
+        found.extend(offenders(needle, &[]));
+    }
+    assert!(found.is_empty(), "printing macros that panic in {found:?}");
+}
+
+#[test]
 fn no_grab_bag_names_or_debug_leftovers() {
     let mut found = Vec::new();
     for f in all_files() {
