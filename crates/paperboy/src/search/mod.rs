@@ -40,6 +40,8 @@ const VECTOR_BATCH: u32 = 2_000;
 pub const SEMANTIC_WEIGHT: f32 = 0.6;
 /// The power of the lexical coverage that scales the lexical leg's weight (see [`fuse`]).
 pub const COVERAGE_POWER: i32 = 2;
+/// The most changed papers a search indexes itself before it runs ([`Search::catch_up_if_idle`]).
+const INLINE_CATCH_UP: u32 = 500;
 /// How deep each ranking goes before fusion.
 const FUSION_DEPTH: usize = 100;
 /// How deep a hybrid ranking goes when a page reaches past the fused top [`FUSION_DEPTH`]:
@@ -89,6 +91,15 @@ pub struct Results {
     /// Hybrid only: false when no paper holds the query's words, so every result is there for
     /// its meaning alone (the page says so).
     pub words_matched: Option<bool>,
+}
+
+/// Whether the index holds every paper of the store, as a search found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Current,
+    /// Many papers changed since the index was brought up to date (a bulk import, or a rebuild
+    /// after a crash), and `serve` is still indexing them: some are not searchable yet.
+    CatchingUp,
 }
 
 /// The search service: one per process, shared through `App`.
@@ -178,13 +189,28 @@ impl Search {
         self.catch_up_locked(store).await
     }
 
-    /// Like [`Search::catch_up`], unless another catch-up is running (then it returns at once:
-    /// a search does not wait behind a rebuild).
-    pub async fn catch_up_if_idle(&self, store: &Store) -> anyhow::Result<()> {
+    /// What a search does before it runs: when only a few papers changed since the index was
+    /// last brought up to date (a submission, a small import), it indexes them first, so the
+    /// search sees them. It never waits: not behind another catch-up, and not for a backlog of
+    /// more than [`INLINE_CATCH_UP`] papers (a bulk import, a rebuild after a crash), which
+    /// `serve`'s follower works through; then it answers [`Freshness::CatchingUp`], and the
+    /// search runs on the index as it is.
+    pub async fn catch_up_if_idle(&self, store: &Store) -> anyhow::Result<Freshness> {
+        let target = store.paper_change_seq().await?;
+        let mark = self.lexical.watermark();
+        if mark > target
+            || (mark < target
+                && store
+                    .count_papers_changed_after(mark, INLINE_CATCH_UP + 1)
+                    .await?
+                    > u64::from(INLINE_CATCH_UP))
+        {
+            return Ok(Freshness::CatchingUp);
+        }
         if let Ok(_gate) = self.gate.try_lock() {
             self.catch_up_locked(store).await?;
         }
-        Ok(())
+        Ok(Freshness::Current)
     }
 
     async fn catch_up_locked(&self, store: &Store) -> anyhow::Result<CatchUp> {

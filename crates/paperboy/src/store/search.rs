@@ -40,6 +40,14 @@ impl Store {
         }
     }
 
+    /// How many papers changed after `seq`, counting up to `cap` at most (a cheap answer to "is
+    /// the backlog small?").
+    pub async fn count_papers_changed_after(&self, seq: i64, cap: u32) -> Result<u64> {
+        match self {
+            Store::Sqlite(s) => s.count_papers_changed_after(seq, cap).await,
+        }
+    }
+
     /// Up to `limit` papers after `(seq, id)` in `(change_seq, paper_id)` order (after every
     /// paper of `seq` when `id` is None), with their `change_seq`. Versions are not filled in.
     pub async fn papers_changed_after(

@@ -24,7 +24,7 @@ use crate::app::App;
 use crate::domain::{ArxivId, Paper, quoted};
 use crate::search::highlight::{Highlighter, Span, SpanKind, window};
 use crate::search::query::{MAX_QUERY_CHARS, ParsedQuery, parse};
-use crate::search::{Mode, Results};
+use crate::search::{Freshness, Mode, Results};
 use crate::store::StoreError;
 
 /// The most items `/api/papers/search` returns, as on HF.
@@ -171,8 +171,8 @@ async fn run(
     mode: Mode,
     offset: usize,
     limit: usize,
-) -> anyhow::Result<(Results, Vec<Paper>, ParsedQuery)> {
-    app.search.catch_up_if_idle(&app.store).await?;
+) -> anyhow::Result<(Results, Vec<Paper>, ParsedQuery, Freshness)> {
+    let freshness = app.search.catch_up_if_idle(&app.store).await?;
     let search = app.search.clone();
     let (results, query) = tokio::task::spawn_blocking(move || {
         search
@@ -181,7 +181,7 @@ async fn run(
     })
     .await??;
     let papers = in_order(app, &results.ids).await?;
-    Ok((results, papers, query))
+    Ok((results, papers, query, freshness))
 }
 
 /// The papers of `ids`, in that order (ids no longer in the store are dropped).
@@ -283,7 +283,7 @@ pub async fn search_api(
             Err(e) => return Err(ApiError::Internal(e.into())),
         }
     }
-    let (_, papers, query) = run(&app, query, mode, 0, limit).await?;
+    let (_, papers, query, _) = run(&app, query, mode, 0, limit).await?;
     let mut highlighter = app.search.highlighter(&query);
     let items: Vec<HfSearchItem> = papers
         .iter()
@@ -436,9 +436,16 @@ pub async fn search_page(
         );
     }
     if view.searched {
-        let (results, papers, query) = run(&app, query, mode, page * PAGE_SIZE, PAGE_SIZE).await?;
+        let (results, papers, query, freshness) =
+            run(&app, query, mode, page * PAGE_SIZE, PAGE_SIZE).await?;
         view.total = results.total;
-        if results.words_matched == Some(false) && view.notice.is_none() {
+        if freshness == Freshness::CatchingUp {
+            view.notice = Some(
+                "The search index is catching up with many new or changed papers: some of them \
+                 are not searchable yet. Try again in a minute."
+                    .into(),
+            );
+        } else if results.words_matched == Some(false) && view.notice.is_none() {
             view.notice = Some(
                 "No paper holds these words: the results are the papers closest in meaning.".into(),
             );
@@ -577,7 +584,7 @@ pub async fn search_feed(
             Err(e) => return Err(e.into()),
         }
     }
-    let (_, papers, _) = run(&app, query, mode, 0, FEED_LIMIT).await?;
+    let (_, papers, _, _) = run(&app, query, mode, 0, FEED_LIMIT).await?;
     feeds::respond(&app, format, &meta, &papers, &headers)
 }
 

@@ -317,6 +317,41 @@ async fn a_deleted_index_is_rebuilt_and_a_stale_one_catches_up() {
 }
 
 #[tokio::test]
+async fn a_search_indexes_a_few_new_papers_first_but_never_waits_for_a_bulk_import() {
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&data.path().join("paperboy.db"))
+        .await
+        .unwrap();
+    let search = Search::open(&data.path().join("search"), None).unwrap();
+    search.catch_up(&store).await.unwrap();
+    let found = |s: &Search, words: &str| {
+        let q = paperboy::search::query::parse(words);
+        s.lexical().search(&q, 0, 10).unwrap().1
+    };
+    let record = |n: usize, word: &str| {
+        serde_json::json!({
+            "id": format!("2501.{:05}", 10_000 + n),
+            "title": format!("A {word} paper number {n}"),
+        })
+    };
+    // A bulk import (more than a search indexes itself): the search answers at once from the
+    // index as it is, and says the index is catching up.
+    let bulk: Vec<_> = (0..600).map(|n| record(n, "wombat")).collect();
+    crate::support::import_records(&store, &bulk).await;
+    let freshness = search.catch_up_if_idle(&store).await.unwrap();
+    assert_eq!(freshness, paperboy::search::Freshness::CatchingUp);
+    assert_eq!(found(&search, "wombat"), 0);
+    search.catch_up(&store).await.unwrap();
+    assert_eq!(found(&search, "wombat"), 600);
+    // A few new papers are indexed before the search runs, so it finds them.
+    let few: Vec<_> = (600..603).map(|n| record(n, "numbat")).collect();
+    crate::support::import_records(&store, &few).await;
+    let freshness = search.catch_up_if_idle(&store).await.unwrap();
+    assert_eq!(freshness, paperboy::search::Freshness::Current);
+    assert_eq!(found(&search, "numbat"), 3);
+}
+
+#[tokio::test]
 async fn an_index_another_process_brought_up_to_date_is_searched_at_once() {
     // `serve` and a `paperboy import` beside it open the same index directory; the import
     // catches the index up (the server holds no writer between its catch-ups), and the

@@ -25,6 +25,18 @@ impl SqliteStore {
         )
     }
 
+    pub async fn count_papers_changed_after(&self, seq: i64, cap: u32) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM paper WHERE change_seq > ? LIMIT ?)",
+        )
+        .bind(seq)
+        .bind(i64::from(cap))
+        .fetch_one(&self.reader)
+        .await
+        .context("counting changed papers")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     pub async fn papers_changed_after(
         &self,
         seq: i64,
