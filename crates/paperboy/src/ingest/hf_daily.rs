@@ -53,8 +53,13 @@ pub fn parse_file(text: &str, file_date: Option<NaiveDate>) -> Result<Vec<Item>,
     let wrapped_date = wrapped_date
         .map(|d| {
             d.parse::<NaiveDate>()
-                .map_err(|_| format!("field `date`: {d:?} is not YYYY-MM-DD"))
+                .map_err(|_| format!("{d:?} is not YYYY-MM-DD"))
+                .and_then(super::plausible_day)
+                .map_err(|e| format!("field `date`: {e}"))
         })
+        .transpose()?;
+    let file_date = file_date
+        .map(|d| super::plausible_day(d).map_err(|e| format!("the date in the file name: {e}")))
         .transpose()?;
     let day = wrapped_date.or(file_date);
     Ok(raw_items
@@ -82,83 +87,86 @@ fn item_value(raw: &RawValue) -> Result<Value, String> {
 
 fn observed(item: &Value, day: Option<NaiveDate>, position: i64) -> Result<Observed, String> {
     let paper_v = item.get("paper").ok_or("missing field `paper`")?;
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
-    let id_text = text(paper_v, "id").ok_or("missing field `paper.id`")?;
+    let id_text = text(paper_v, "paper.id")?.ok_or("missing field `paper.id`")?;
     let id = ArxivId::parse(&id_text).map_err(|e| format!("field `paper.id`: {e}"))?;
-    let title = text(paper_v, "title")
-        .or_else(|| text(item, "title"))
+    let title = text(paper_v, "paper.title")?
+        .or(text(item, "title")?)
         .map(|t| collapse_whitespace(&t))
         .filter(|t| !t.is_empty())
         .ok_or("missing field `paper.title`")?;
-    let time = |v: &Value, key: &str| -> Result<Option<DateTime<Utc>>, String> {
-        match v.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
-                .map(|t| Some(t.with_timezone(&Utc)))
-                .map_err(|_| format!("field `{key}`: {s:?} is not an RFC 3339 time")),
-            Some(_) => Err(format!("field `{key}`: not a string")),
-        }
-    };
-    let submitted_at = time(paper_v, "submittedOnDailyAt")?;
+    let submitted_at = time(paper_v, "paper.submittedOnDailyAt")?;
     let daily_date = day
         .or(submitted_at.map(|t| t.date_naive()))
         .ok_or("no daily date: not in the file name and no `submittedOnDailyAt`")?;
     let mut paper = Paper::new(id, title);
-    paper.summary = text(paper_v, "summary")
-        .or_else(|| text(item, "summary"))
+    paper.summary = text(paper_v, "paper.summary")?
+        .or(text(item, "summary")?)
         .map(|s| collapse_whitespace(&s))
         .unwrap_or_default();
-    paper.authors = paper_v
-        .get("authors")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter(|author| {
-                    !author
-                        .get("hidden")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false)
-                })
-                .filter_map(|author| text(author, "name"))
-                .map(|n| collapse_whitespace(&n))
-                .collect()
+    paper.authors = Vec::new();
+    for (n, author) in list(paper_v, "paper.authors")?.iter().enumerate() {
+        let at = format!("paper.authors[{n}]");
+        if !author.is_object() {
+            return Err(format!(
+                "field `{at}`: {}, expected an object",
+                kind(author)
+            ));
+        }
+        let hidden = match author.get("hidden") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(format!(
+                    "field `{at}.hidden`: {}, expected true or false",
+                    kind(other)
+                ));
+            }
+        };
+        if let Some(name) = text(author, &format!("{at}.name"))?
+            && !hidden
+        {
+            paper.authors.push(collapse_whitespace(&name));
+        }
+    }
+    paper.published_at = time(paper_v, "paper.publishedAt")?;
+    paper.upvotes = count(paper_v, "paper.upvotes")?;
+    paper.num_comments = count(item, "numComments")?;
+    paper.github_repo = text(paper_v, "paper.githubRepo")?.filter(|s| !s.is_empty());
+    paper.project_page = text(paper_v, "paper.projectPage")?.filter(|s| !s.is_empty());
+    paper.ai_summary = text(paper_v, "paper.ai_summary")?.filter(|s| !s.is_empty());
+    paper.ai_keywords = list(paper_v, "paper.ai_keywords")?
+        .iter()
+        .enumerate()
+        .map(|(n, k)| match k {
+            Value::String(k) => Ok(k.clone()),
+            other => Err(format!(
+                "field `paper.ai_keywords[{n}]`: {}, expected a string",
+                kind(other)
+            )),
         })
-        .unwrap_or_default();
-    paper.published_at = time(paper_v, "publishedAt")?;
-    paper.upvotes = paper_v
-        .get("upvotes")
-        .and_then(Value::as_i64)
-        .unwrap_or(0)
-        .max(0);
-    paper.num_comments = item
-        .get("numComments")
-        .and_then(Value::as_i64)
-        .unwrap_or(0)
-        .max(0);
-    paper.github_repo = text(paper_v, "githubRepo").filter(|s| !s.is_empty());
-    paper.project_page = text(paper_v, "projectPage").filter(|s| !s.is_empty());
-    paper.ai_summary = text(paper_v, "ai_summary").filter(|s| !s.is_empty());
-    paper.ai_keywords = paper_v
-        .get("ai_keywords")
-        .and_then(Value::as_array)
-        .map(|k| {
-            k.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    let submitter = paper_v
-        .get("submittedOnDailyBy")
-        .or_else(|| item.get("submittedBy"))
-        .and_then(|u| {
-            let username = text(u, "user").or_else(|| text(u, "name"))?;
-            Some(Submitter {
-                fullname: text(u, "fullname").unwrap_or_else(|| username.clone()),
-                avatar_url: text(u, "avatarUrl"),
-                username,
-            })
-        });
+        .collect::<Result<_, _>>()?;
+    let submitter_v = match paper_v.get("submittedOnDailyBy") {
+        Some(Value::Null) | None => item
+            .get("submittedBy")
+            .filter(|v| !v.is_null())
+            .map(|v| (v, "submittedBy")),
+        Some(v) => Some((v, "paper.submittedOnDailyBy")),
+    };
+    let submitter = match submitter_v {
+        None => None,
+        Some((u, at)) => {
+            let username = text(u, &format!("{at}.user"))?.or(text(u, &format!("{at}.name"))?);
+            match username {
+                None => None,
+                Some(username) => Some(Submitter {
+                    fullname: text(u, &format!("{at}.fullname"))?
+                        .unwrap_or_else(|| username.clone()),
+                    avatar_url: text(u, &format!("{at}.avatarUrl"))?,
+                    username,
+                }),
+            }
+        }
+    };
     paper.feed = Some(FeedEntry {
         daily_date,
         submitted_at: submitted_at.unwrap_or_else(|| midnight_utc(daily_date)),
@@ -169,6 +177,81 @@ fn observed(item: &Value, day: Option<NaiveDate>, position: i64) -> Result<Obser
         paper,
         as_of: midnight_utc(daily_date),
     })
+}
+
+/// The last part of a field path (`paper.authors[0].name` → `name`): the key within its object.
+fn key(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+/// What a JSON value is, for a message.
+fn kind(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Number(n) => format!("number `{n}`"),
+        Value::String(s) => format!("string {}", crate::domain::quoted(s)),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+/// The string at `path`'s key of `v`: None when it is absent or null, an error when it is
+/// there but not a string (nothing is quietly dropped or turned into a default).
+fn text(v: &Value, path: &str) -> Result<Option<String>, String> {
+    match v.get(key(path)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(format!(
+            "field `{path}`: {}, expected a string",
+            kind(other)
+        )),
+    }
+}
+
+/// The array at `path`'s key of `v` (empty when absent or null).
+fn list<'a>(v: &'a Value, path: &str) -> Result<&'a [Value], String> {
+    match v.get(key(path)) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(other) => Err(format!(
+            "field `{path}`: {}, expected an array",
+            kind(other)
+        )),
+    }
+}
+
+/// The count at `path`'s key of `v`: 0 when absent or null, an error when it is not a whole
+/// number of 0 or more.
+fn count(v: &Value, path: &str) -> Result<i64, String> {
+    match v.get(key(path)) {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(n) if n >= 0 => Ok(n),
+            _ => Err(format!(
+                "field `{path}`: {n} is not a count (a whole number, 0 or more)"
+            )),
+        },
+        Some(other) => Err(format!(
+            "field `{path}`: {}, expected a number",
+            kind(other)
+        )),
+    }
+}
+
+/// The RFC 3339 time at `path`'s key of `v`, on a plausible day ([`super::plausible_day`]).
+fn time(v: &Value, path: &str) -> Result<Option<DateTime<Utc>>, String> {
+    let Some(s) = text(v, path)? else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(&s)
+        .map_err(|_| format!("{} is not an RFC 3339 time", crate::domain::quoted(&s)))
+        .and_then(|t| {
+            let t = t.with_timezone(&Utc);
+            super::plausible_day(t.date_naive()).map(|_| t)
+        })
+        .map(Some)
+        .map_err(|e| format!("field `{path}`: {e}"))
 }
 
 /// The `YYYY-MM-DD` at the start of a file name such as `2026-08-21.json.gz`.
@@ -227,5 +310,60 @@ mod tests {
                 .contains("missing field `paper`")
         );
         assert!(parse_file("{\"x\": 1}", None).is_err());
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_refused_not_turned_into_a_default() {
+        let cases = [
+            (
+                r#"{"paper": {"id": "2608.19880", "title": "t", "upvotes": "many"}}"#,
+                "item 1: field `paper.upvotes`: string \"many\", expected a number",
+            ),
+            (
+                r#"{"paper": {"id": "2608.19880", "title": "t", "authors": "Ada"}}"#,
+                "field `paper.authors`: string \"Ada\", expected an array",
+            ),
+            (
+                r#"{"paper": {"id": "2608.19880", "title": "t", "authors": [{"name": 5}]}}"#,
+                "field `paper.authors[0].name`: number `5`, expected a string",
+            ),
+            (
+                r#"{"paper": {"id": "2608.19880", "title": "t"}, "numComments": "lots"}"#,
+                "field `numComments`: string \"lots\", expected a number",
+            ),
+            (
+                r#"{"paper": {"id": "2608.19880", "title": "t", "upvotes": -2}}"#,
+                "field `paper.upvotes`: -2 is not a count",
+            ),
+            (
+                r#"{"paper": {"id": "2608.19880", "title": "t", "publishedAt": "0001-01-01T00:00:00Z"}}"#,
+                "field `paper.publishedAt`: 0001-01-01 is before arXiv began (1991)",
+            ),
+        ];
+        for (item, want) in cases {
+            let items =
+                parse_file(&format!("[{item}]"), date_from_file_name("2026-08-21")).unwrap();
+            let err = items[0].result.as_ref().unwrap_err();
+            assert!(err.contains(want), "{item}: {err}");
+        }
+        // A null is an absent value, as HF writes it.
+        let items = parse_file(
+            r#"[{"paper": {"id": "2608.19880", "title": "t", "upvotes": null, "authors": null}}]"#,
+            date_from_file_name("2026-08-21"),
+        )
+        .unwrap();
+        assert!(items[0].result.is_ok());
+    }
+
+    #[test]
+    fn a_day_in_the_future_is_refused_for_the_whole_file() {
+        let item = r#"[{"paper": {"id": "2608.19880", "title": "t"}}]"#;
+        let err = parse_file(item, date_from_file_name("2999-01-01.json"))
+            .err()
+            .unwrap();
+        assert!(
+            err.contains("the date in the file name: 2999-01-01 is in the future"),
+            "{err}"
+        );
     }
 }

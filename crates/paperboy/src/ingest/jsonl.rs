@@ -59,22 +59,25 @@ pub fn parse_line(text: &str, position: i64) -> Result<Observed, String> {
     if title.is_empty() {
         return Err("field `title`: empty".into());
     }
-    let published_at = line
-        .published
-        .as_deref()
-        .map(|s| parse_when(s).map_err(|e| format!("field `published`: {e}")))
-        .transpose()?;
-    let updated_at = line
-        .updated
-        .as_deref()
-        .map(|s| parse_when(s).map_err(|e| format!("field `updated`: {e}")))
-        .transpose()?;
+    let when = |field: &str, value: Option<&str>| {
+        value
+            .map(|s| {
+                parse_when(s)
+                    .and_then(|t| super::plausible_day(t.date_naive()).map(|_| t))
+                    .map_err(|e| format!("field `{field}`: {e}"))
+            })
+            .transpose()
+    };
+    let published_at = when("published", line.published.as_deref())?;
+    let updated_at = when("updated", line.updated.as_deref())?;
     let daily_date = line
         .hf_daily_date
         .as_deref()
         .map(|s| {
             s.parse::<NaiveDate>()
-                .map_err(|_| format!("field `hf_daily_date`: {s:?} is not a YYYY-MM-DD date"))
+                .map_err(|_| format!("{s:?} is not a YYYY-MM-DD date"))
+                .and_then(super::plausible_day)
+                .map_err(|e| format!("field `hf_daily_date`: {e}"))
         })
         .transpose()?;
     let mut paper = Paper::new(id, title);
@@ -139,6 +142,9 @@ fn describe(path: &str, error: &serde_json::Error) -> String {
     let what = text
         .rfind(" at line ")
         .map_or(text.as_str(), |at| &text[..at]);
+    // The one Rust type name serde puts in these messages (the counts are i64).
+    let what = what.replace("expected i64", "expected a whole number");
+    let what = what.as_str();
     match error.classify() {
         serde_json::error::Category::Data => {
             if let Some(field) = what
@@ -213,7 +219,15 @@ mod tests {
             ),
             (
                 r#"{"id": "2505.15652", "title": "x", "upvotes": "many"}"#,
-                "field `upvotes`: invalid type: string \"many\", expected i64",
+                "field `upvotes`: invalid type: string \"many\", expected a whole number",
+            ),
+            (
+                r#"{"id": "2505.15652", "title": "x", "published": "0001-01-01"}"#,
+                "field `published`: 0001-01-01 is before arXiv began (1991)",
+            ),
+            (
+                r#"{"id": "2505.15652", "title": "x", "hf_daily_date": "2999-01-01"}"#,
+                "field `hf_daily_date`: 2999-01-01 is in the future",
             ),
             (r#"[1, 2]"#, "bad record"),
         ];

@@ -193,6 +193,21 @@ impl BatchSender {
 }
 
 /// Reads one file into the sender; an Err means the file could not be read to its end.
+/// A record's day as an import takes it: not before arXiv began (1991) and not after tomorrow
+/// (a day of slack for time zones), so that one bad record can neither put a paper on the feed
+/// of the year 2999, which would then head the front page, nor date a paper before arXiv.
+pub(crate) fn plausible_day(day: chrono::NaiveDate) -> Result<chrono::NaiveDate, String> {
+    let first = chrono::NaiveDate::from_ymd_opt(1991, 1, 1).expect("a valid date");
+    let last = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    if day < first {
+        Err(format!("{day} is before arXiv began (1991)"))
+    } else if day > last {
+        Err(format!("{day} is in the future"))
+    } else {
+        Ok(day)
+    }
+}
+
 fn read_file(
     path: &Path,
     format: Format,
@@ -216,9 +231,16 @@ fn read_file(
         Box::new(raw)
     };
     let mut reader = BufReader::with_capacity(256 * 1024, stream);
-    let head = reader
+    let mut head = reader
         .fill_buf()
         .map_err(|e| fail(0, format!("cannot read: {}", describe_io(&e))))?;
+    // A UTF-8 byte-order mark, as some Windows editors write, is not part of the first record.
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+        head = reader
+            .fill_buf()
+            .map_err(|e| fail(0, format!("cannot read: {}", describe_io(&e))))?;
+    }
     let format = match format {
         Format::Auto => detect(head).ok_or_else(|| {
             fail(
@@ -233,9 +255,19 @@ fn read_file(
     match format {
         Format::HfDaily => {
             let mut bytes = Vec::new();
-            reader
+            (&mut reader)
+                .take(MAX_HF_FILE + 1)
                 .read_to_end(&mut bytes)
                 .map_err(|e| fail(0, format!("cannot read: {}", describe_io(&e))))?;
+            if bytes.len() as u64 > MAX_HF_FILE {
+                return Err(fail(
+                    0,
+                    format!(
+                        "larger than {} MiB: not one day's daily_papers response",
+                        MAX_HF_FILE >> 20
+                    ),
+                ));
+            }
             let text = String::from_utf8(bytes).map_err(|e| fail(0, format!("not UTF-8: {e}")))?;
             let name = path
                 .file_name()
@@ -259,16 +291,29 @@ fn read_file(
             let mut buf = Vec::new();
             loop {
                 buf.clear();
-                let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
+                let read_so_far = line_no;
+                let cannot_read = |e: std::io::Error| {
                     fail(
-                        line_no + 1,
-                        format!("cannot read past line {line_no}: {}", describe_io(&e)),
+                        read_so_far + 1,
+                        format!("cannot read past line {read_so_far}: {}", describe_io(&e)),
                     )
-                })?;
+                };
+                let n = (&mut reader)
+                    .take(MAX_LINE + 1)
+                    .read_until(b'\n', &mut buf)
+                    .map_err(cannot_read)?;
                 if n == 0 {
                     return Ok(());
                 }
                 line_no += 1;
+                if n as u64 > MAX_LINE {
+                    if buf.last() != Some(&b'\n') {
+                        skip_line(&mut reader).map_err(cannot_read)?;
+                    }
+                    let message = format!("longer than {} MiB: not one paper", MAX_LINE >> 20);
+                    sender.record(path, line_no, Err(message));
+                    continue;
+                }
                 let result = match std::str::from_utf8(&buf) {
                     Ok(text) if text.trim().is_empty() => continue,
                     Ok(text) => jsonl::parse_line(text, line_no as i64),
@@ -277,6 +322,28 @@ fn read_file(
                 sender.record(path, line_no, result);
             }
         }
+    }
+}
+
+/// The longest JSONL line read: a paper's record is a few kilobytes, so a longer line is
+/// refused instead of held in memory whole.
+const MAX_LINE: u64 = 16 << 20;
+/// The largest daily_papers file read (one day's response is well under a megabyte).
+const MAX_HF_FILE: u64 = 64 << 20;
+
+/// Reads past the end of the current line without keeping it.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(at) = buf.iter().position(|&b| b == b'\n') {
+            reader.consume(at + 1);
+            return Ok(());
+        }
+        let len = buf.len();
+        reader.consume(len);
     }
 }
 

@@ -115,6 +115,39 @@ fn closed_pipe() -> Stdio {
 }
 
 #[test]
+fn a_byte_order_mark_is_read_past_and_implausible_or_huge_records_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("odd.jsonl");
+    let mut text = String::from("\u{feff}");
+    text.push_str(r#"{"id": "2405.00011", "title": "Behind a byte-order mark"}"#);
+    text.push('\n');
+    text.push_str(r#"{"id": "2405.00012", "title": "t", "hf_daily_date": "2999-01-01"}"#);
+    text.push('\n');
+    text.push_str(&format!(
+        r#"{{"id": "2405.00013", "title": "t", "abstract": "{}"}}"#,
+        "a".repeat(17 << 20)
+    ));
+    text.push('\n');
+    text.push_str(r#"{"id": "2405.00014", "title": "After the long line"}"#);
+    std::fs::write(&file, text).unwrap();
+    let out = paperboy(dir.path(), &["import", file.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("odd.jsonl:2: field `hf_daily_date`: 2999-01-01 is in the future"),
+        "{err}"
+    );
+    assert!(
+        err.contains("odd.jsonl:3: longer than 16 MiB: not one paper"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 added, 0 updated, 0 unchanged, 2 skipped"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_truncated_gzip_keeps_whole_records_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let out = paperboy(
