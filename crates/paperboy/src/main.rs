@@ -12,7 +12,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     pin_glibc_mmap_threshold();
-    let cli = paperboy::cli::Cli::parse();
+    let cli = match paperboy::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return paperboy::cli::usage_error(&e),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -19,6 +19,7 @@ pub struct MemberArgs {
 enum MemberCommand {
     /// Create a member (or find the existing one) and print their username.
     Add {
+        /// The member's email address (their login).
         email: String,
         /// Make the member an admin.
         #[arg(long)]
@@ -36,6 +37,7 @@ pub struct TokenArgs {
 enum TokenCommand {
     /// Create a personal API token for a member (created if new) and print it on stdout.
     Create {
+        /// The member's email address.
         email: String,
         /// A name to recognise the token by in settings.
         #[arg(long, default_value = "cli")]
@@ -52,11 +54,14 @@ pub struct AdminArgs {
 #[derive(Debug, clap::Subcommand)]
 enum AdminCommand {
     /// Make an existing member an admin.
-    Grant { email: String },
+    Grant {
+        /// The member's email address.
+        email: String,
+    },
 }
 
 fn email(input: &str) -> anyhow::Result<EmailAddress> {
-    EmailAddress::parse(input).map_err(|e| anyhow!("{input:?}: {e}"))
+    EmailAddress::parse(input).map_err(|e| anyhow!("{e}"))
 }
 
 async fn store(config: &Config) -> anyhow::Result<Store> {

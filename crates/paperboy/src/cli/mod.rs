@@ -154,6 +154,40 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// The exit status of a command line that does not parse (sysexits' `EX_USAGE`), apart from the
+/// 1 of a failed command and the 2 of a partial one (records skipped, ids not found).
+pub const USAGE_EXIT: u8 = 64;
+
+/// Answers a command line clap could not parse: help and version as clap prints them; any other
+/// error as one line (`paperboy: invalid value 'csv' for '--format <FORMAT>'; possible values:
+/// …`) and exit status [`USAGE_EXIT`].
+pub fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return ExitCode::from(USAGE_EXIT);
+        }
+        _ => {}
+    }
+    let rendered = e.render().to_string();
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("For more information") && !l.starts_with("Usage:")
+        })
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .map(|l| l.trim_start_matches('[').trim_end_matches(']'))
+        .collect();
+    report!("paperboy: {} (see --help)", parts.join("; "));
+    ExitCode::from(USAGE_EXIT)
+}
+
 fn load(mut overrides: Overrides, listen: Option<String>) -> anyhow::Result<Config> {
     overrides.listen = listen;
     Config::load(&overrides)

@@ -188,10 +188,20 @@ fn unusable_inputs_exit_1_with_one_line() {
     );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     let out = paperboy(dir.path(), &["import", "--format", "csv", "x"]);
-    assert_eq!(out.status.code(), Some(2), "clap usage errors exit 2");
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "a usage error exits 64 (EX_USAGE)"
+    );
+    let err = stderr(&out);
+    assert_eq!(
+        err.trim_end(),
+        "paperboy: invalid value 'csv' for '--format <FORMAT>'; possible values: auto, jsonl, \
+         hf-daily, arxiv-snapshot (see --help)"
+    );
     // A date argument that is no calendar day says so, in its first line.
     let out = paperboy(dir.path(), &["digest", "preview", "--date", "2026-02-30"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     let err = stderr(&out);
     assert!(
         err.lines().next().unwrap().contains(

@@ -118,7 +118,7 @@ async fn harvest_shows_progress_and_a_summary() {
         assert!(err.contains(want), "{want:?} not in:\n{err}");
     }
     let out = run(&fake, dir.path(), &["harvest", "--set", "cs&verb=Identify"]).await;
-    assert_eq!(out.status.code(), Some(2), "clap rejects a bad set");
+    assert_eq!(out.status.code(), Some(64), "clap rejects a bad set");
     let out = run(
         &fake,
         dir.path(),
