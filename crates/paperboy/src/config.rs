@@ -21,6 +21,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Public URL of the site, without a trailing slash.
     pub base_url: Url,
+    /// Whether `base_url` was set, rather than made from `listen`: commands that write links
+    /// for elsewhere (mail) warn when it was not.
+    pub base_url_given: bool,
     pub timezone: chrono_tz::Tz,
     pub mail: MailConfig,
     pub arxiv: ArxivConfig,
@@ -221,9 +224,15 @@ impl Config {
             })?,
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
-        let base_url = match source(None, "PAPERBOY_BASE_URL", file.base_url) {
-            Some((v, from)) => parse_base_url(&v).with_context(|| format!("{from}: base_url"))?,
-            None => Url::parse(&format!("http://{listen}")).expect("an address makes a URL"),
+        let (base_url, base_url_given) = match source(None, "PAPERBOY_BASE_URL", file.base_url) {
+            Some((v, from)) => (
+                parse_base_url(&v).with_context(|| format!("{from}: base_url"))?,
+                true,
+            ),
+            None => (
+                Url::parse(&format!("http://{listen}")).expect("an address makes a URL"),
+                false,
+            ),
         };
         let timezone = match source(None, "PAPERBOY_TIMEZONE", file.timezone) {
             Some((v, from)) => v.parse::<chrono_tz::Tz>().map_err(|_| {
@@ -407,6 +416,7 @@ impl Config {
             data_dir,
             listen,
             base_url,
+            base_url_given,
             timezone,
             mail: MailConfig {
                 smtp_url,
@@ -546,6 +556,11 @@ fn parse_base_url(v: &str) -> anyhow::Result<Url> {
     let url = Url::parse(v).map_err(|e| anyhow!("{v:?} is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         bail!("{v:?} must be an http(s) URL with a host");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!(
+            "{v:?} must not have a query (?…) or a fragment (#…): links are made by adding paths"
+        );
     }
     Ok(url)
 }

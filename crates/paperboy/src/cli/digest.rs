@@ -73,6 +73,14 @@ fn edition_key(period: PeriodArg, date: NaiveDate) -> EditionKey {
 }
 
 pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
+    if !config.base_url_given {
+        report!(
+            "paperboy: note: base_url is not set, so the links in these mails lead to {} (made \
+             from listen, not from the address `serve` was started on); set PAPERBOY_BASE_URL to \
+             the site's public address",
+            config.base_url.as_str().trim_end_matches('/')
+        );
+    }
     let app = App::build(config).await?;
     match args.command {
         DigestCommand::Preview {
@@ -121,11 +129,18 @@ async fn preview(
                         outbox::recipient_links(&app.mailer, s.id, s.token_version, app.now());
                     (email, s.prefs, links)
                 }
-                Err(crate::store::StoreError::NotFound) => (
-                    email,
-                    Preferences::default(),
-                    outbox::recipient_links(&app.mailer, 0, 0, app.now()),
-                ),
+                Err(crate::store::StoreError::NotFound) => {
+                    report!(
+                        "paperboy: note: {} is not a subscriber: the preview uses the default \
+                         preferences, and its links are placeholders",
+                        email.as_str()
+                    );
+                    (
+                        email,
+                        Preferences::default(),
+                        outbox::recipient_links(&app.mailer, 0, 0, app.now()),
+                    )
+                }
                 Err(e) => return Err(e.into()),
             }
         }

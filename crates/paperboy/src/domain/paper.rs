@@ -103,14 +103,21 @@ impl Paper {
     }
 }
 
-/// Collapses every run of whitespace (arXiv titles keep hard line breaks) to one space and trims.
+/// Collapses every run of whitespace (arXiv titles keep hard line breaks) to one space, trims,
+/// and drops control characters (a stray U+0008 in a title would otherwise reach every page,
+/// feed and mail that shows it).
 pub fn collapse_whitespace(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
+        let kept = out.len();
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(word);
+        let start = out.len();
+        out.extend(word.chars().filter(|c| !c.is_control()));
+        if out.len() == start {
+            out.truncate(kept);
+        }
     }
     out
 }
@@ -136,6 +143,10 @@ mod tests {
         assert_eq!(
             collapse_whitespace("  Large\n  Multimodal\tModels \n"),
             "Large Multimodal Models"
+        );
+        assert_eq!(
+            collapse_whitespace("Bell\u{7}\u{8} curves \u{1} \u{85}of\u{9c} doom"),
+            "Bell curves of doom"
         );
     }
 

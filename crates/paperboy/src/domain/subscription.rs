@@ -169,6 +169,28 @@ pub fn parse_list(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// Splits a list of arXiv categories from a form (`cs.CL, hep-th, math`): each must look like a
+/// category or an archive (letters and hyphens, then optionally a dot and a subject class), so a
+/// typing slip is refused rather than kept as a filter that matches nothing.
+pub fn parse_categories(s: &str) -> Result<Vec<String>, String> {
+    let items = parse_list(s);
+    for item in &items {
+        let (archive, class) = item.split_once('.').unwrap_or((item.as_str(), "a"));
+        let letters = |t: &str, first_lower: bool| {
+            t.chars().next().is_some_and(|c| {
+                c.is_ascii_alphabetic() && (!first_lower || c.is_ascii_lowercase())
+            }) && t.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+        };
+        if !letters(archive, true) || !letters(class, false) {
+            return Err(format!(
+                "{} is not an arXiv category such as cs.CL, hep-th or cs.",
+                super::quoted(item)
+            ));
+        }
+    }
+    Ok(items)
+}
+
 /// One digest edition: a feed day (daily) or an ISO week (weekly).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EditionKey {
@@ -221,6 +243,25 @@ impl EditionKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn category_filters_must_look_like_categories() {
+        assert_eq!(
+            parse_categories("cs.CL, hep-th,math ,cond-mat.mes-hall, physics.ao-ph").unwrap(),
+            [
+                "cs.CL",
+                "hep-th",
+                "math",
+                "cond-mat.mes-hall",
+                "physics.ao-ph"
+            ]
+        );
+        assert_eq!(parse_categories("").unwrap(), Vec::<String>::new());
+        for bad in ["<script>", "foo bar", "cs.", "CS.CL", "cs.C1", "cs..CL"] {
+            let err = parse_categories(bad).unwrap_err();
+            assert!(err.contains("is not an arXiv category"), "{bad}: {err}");
+        }
+    }
     use crate::domain::ArxivId;
 
     #[test]

@@ -20,11 +20,11 @@ use super::error::PageError;
 use super::rate_limit::client_key;
 use crate::app::App;
 use crate::domain::subscription::{
-    EmailAddress, Frequency, MAX_PAPERS_LIMIT, Preferences, parse_list,
+    EmailAddress, Frequency, MAX_PAPERS_LIMIT, Preferences, parse_categories, parse_list,
 };
 use crate::email::token::{Purpose, TokenError};
 use crate::store::StoreError;
-use crate::store::mail::Subscriber;
+use crate::store::mail::{Subscriber, SubscriberStatus};
 
 /// At most one confirmation mail per address in this window.
 const CONFIRM_THROTTLE_MINUTES: i64 = 10;
@@ -237,6 +237,7 @@ async fn verified(
 pub async fn confirm_page(State(app): State<App>, Query(q): Query<TokenParam>) -> PageResult {
     let token = q.t.unwrap_or_default();
     match verified(&app, Purpose::Confirm, &token).await {
+        Ok(s) if s.status == SubscriberStatus::Unsubscribed => unsubscribed_since(),
         Ok(_) => {
             let mut page = NoticePage::new(
                 "Confirm your subscription",
@@ -268,6 +269,9 @@ pub async fn confirm(
         Ok(s) => s,
         Err(e) => return bad_link(e),
     };
+    if subscriber.status == SubscriberStatus::Unsubscribed {
+        return unsubscribed_since();
+    }
     let subscriber = app
         .store
         .confirm_subscriber(subscriber.id, app.now())
@@ -288,6 +292,20 @@ pub async fn confirm(
         relative(&app, &links.preferences_url),
         "Set your preferences".into(),
     ));
+    html(StatusCode::OK, &page)
+}
+
+/// The answer to a confirmation link of an address that unsubscribed after it was sent: the
+/// link does not undo the unsubscribe; subscribing again sends a new one.
+fn unsubscribed_since() -> PageResult {
+    let mut page = NoticePage::new(
+        "You unsubscribed",
+        &[
+            "This address unsubscribed after this link was sent, so the link no longer subscribes it.",
+            "To get the digest again, subscribe again: a new confirmation link will follow.",
+        ],
+    );
+    page.link = Some(("/subscribe".into(), "Subscribe again".into()));
     html(StatusCode::OK, &page)
 }
 
@@ -352,6 +370,8 @@ struct PreferencesPage {
     include_keywords: String,
     exclude_keywords: String,
     unsubscribe_url: String,
+    /// The address unsubscribed: no digest goes to it, whatever is saved here.
+    unsubscribed: bool,
 }
 
 fn preferences_page(
@@ -377,6 +397,7 @@ fn preferences_page(
         include_keywords: s.prefs.include_keywords.join(", "),
         exclude_keywords: s.prefs.exclude_keywords.join(", "),
         unsubscribe_url: relative(app, &links.unsubscribe_url),
+        unsubscribed: s.status == SubscriberStatus::Unsubscribed,
     }
 }
 
@@ -463,8 +484,8 @@ fn parse_preferences(f: &PreferencesForm) -> Result<Preferences, String> {
         frequency,
         max_papers,
         min_upvotes,
-        include_categories: parse_list(&f.include_categories),
-        exclude_categories: parse_list(&f.exclude_categories),
+        include_categories: parse_categories(&f.include_categories)?,
+        exclude_categories: parse_categories(&f.exclude_categories)?,
         include_keywords: parse_list(&f.include_keywords),
         exclude_keywords: parse_list(&f.exclude_keywords),
     })

@@ -238,11 +238,16 @@ async fn subscribe_confirm_digest_unsubscribe_round_trip() {
         digest["list_unsubscribe_post"],
         "List-Unsubscribe=One-Click"
     );
+    // `<digest-EDITION-SUBSCRIBER.RANDOM@host>`: unique even across a database started afresh.
+    let message_id = digest["message_id"].as_str().unwrap();
+    let (name, _) = message_id
+        .strip_prefix("<digest-")
+        .and_then(|m| m.split_once('@'))
+        .expect(message_id);
+    let random = name.rsplit_once('.').expect(message_id).1;
     assert!(
-        digest["message_id"]
-            .as_str()
-            .unwrap()
-            .starts_with("<digest-")
+        random.len() == 16 && random.chars().all(|c| c.is_ascii_hexdigit()),
+        "{message_id}"
     );
     assert!(digest["date"].is_string());
     assert!(
@@ -301,6 +306,23 @@ async fn subscribe_confirm_digest_unsubscribe_round_trip() {
         .await
         .unwrap();
     assert_eq!(again.status().as_u16(), 200, "repeating it is harmless");
+    // The old confirmation link does not undo the unsubscribe, and the preferences page says
+    // the address is unsubscribed.
+    let res = t.client.post(link).send().await.unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("You unsubscribed"), "{page}");
+    let reader = store.subscriber_by_email(&email).await.unwrap();
+    assert_eq!(reader.status.as_str(), "unsubscribed");
+    let links = paperboy::email::outbox::recipient_links(
+        mailer,
+        reader.id,
+        reader.token_version,
+        Utc::now(),
+    );
+    let (status, page) = t.get_text(&path_of(&links.preferences_url)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("This address is unsubscribed"), "{page}");
+    assert!(!page.contains("Unsubscribe instead"), "{page}");
 
     // The next digest skips that address only.
     let before = sink.count();
@@ -433,6 +455,32 @@ async fn preferences_are_saved_through_the_signed_link() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 400);
+    // A category filter that cannot be a category is refused, not kept to match nothing.
+    let res = t
+        .client
+        .post(format!("{}{path}", t.base_url))
+        .form(&[
+            ("frequency", "daily"),
+            ("max_papers", "5"),
+            ("min_upvotes", "0"),
+            ("include_categories", "<script>, cs.CL"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("is not an arXiv category such as cs.CL")
+    );
+    let s = t.app.store.subscriber(id).await.unwrap();
+    assert_eq!(
+        s.prefs.include_categories,
+        ["cs.CL", "cs.LG"],
+        "nothing saved"
+    );
 }
 
 fn paperboy_cmd(data_dir: &Path, smtp_url: &str) -> Command {

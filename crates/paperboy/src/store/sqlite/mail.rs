@@ -75,12 +75,14 @@ impl SqliteStore {
         .context("counting confirmation requests")?;
         sqlx::query(
             "INSERT INTO outbox (recipient, subscriber_id, kind, dedupe_key, message_id, next_attempt_at, created_at) \
-             VALUES (?, ?, 'confirm', ?, ?, ?, ?) ON CONFLICT (recipient, dedupe_key) DO NOTHING",
+             VALUES (?, ?, 'confirm', ?, '<' || ? || '.' || lower(hex(randomblob(8))) || '@' || ? || '>', ?, ?) \
+             ON CONFLICT (recipient, dedupe_key) DO NOTHING",
         )
         .bind(email.as_str())
         .bind(subscriber.id)
         .bind(format!("confirm:{n}"))
-        .bind(format!("<confirm-{}-{n}@{host}>", subscriber.id))
+        .bind(format!("confirm-{}-{n}", subscriber.id))
+        .bind(host)
         .bind(&now_text)
         .bind(&now_text)
         .execute(&mut *tx)
@@ -272,11 +274,14 @@ impl SqliteStore {
         host: &str,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        // The Message-ID is derived from (edition, subscriber): a duplicate, should one ever
-        // happen, is recognisable as such by every mail client.
+        // The Message-ID names (edition, subscriber), fixed when the row is queued, so a retry
+        // of the same mail carries the same one. A random part keeps it unique across
+        // databases: a site started afresh numbers its editions from 1 again, and mail clients
+        // drop a message whose Message-ID they have already seen.
         let done = sqlx::query(
             "INSERT INTO outbox (recipient, subscriber_id, kind, dedupe_key, edition_id, message_id, next_attempt_at, created_at) \
-             SELECT email, subscriber_id, 'digest', ?, ?, '<digest-' || ? || '-' || subscriber_id || '@' || ? || '>', ?, ? \
+             SELECT email, subscriber_id, 'digest', ?, ?, \
+               '<digest-' || ? || '-' || subscriber_id || '.' || lower(hex(randomblob(8))) || '@' || ? || '>', ?, ? \
              FROM subscriber WHERE status = 'confirmed' AND suppressed = 0 AND frequency = ? \
              ON CONFLICT (recipient, dedupe_key) DO NOTHING",
         )
