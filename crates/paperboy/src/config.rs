@@ -252,17 +252,21 @@ impl Config {
                 })
                 .transpose()
         };
-        let smtp_url = text(source(None, "PAPERBOY_SMTP_URL", file.smtp_url));
-        if let Some(url) = &smtp_url {
-            let scheme = Url::parse(url)
-                .map(|u| u.scheme().to_owned())
-                .unwrap_or_default();
-            if !matches!(scheme.as_str(), "smtp" | "smtps") {
-                bail!(
-                    "smtp_url: {:?} must be an smtp:// or smtps:// URL",
-                    redact_url(url)
-                );
-            }
+        let smtp_url = match source(None, "PAPERBOY_SMTP_URL", file.smtp_url) {
+            Some((v, _)) if v.is_empty() => None,
+            Some((v, from)) => Some(
+                check_smtp_url(&v)
+                    .with_context(|| format!("{from}: smtp_url: {}", redact_url(&v)))?,
+            ),
+            None => None,
+        };
+        if let Some((v, from)) = source(None, "PAPERBOY_MAIL_FROM", file.mail_from.clone())
+            && !v.is_empty()
+            && !check_mailbox(&v)
+        {
+            bail!(
+                "{from}: mail_from: {v:?} is not a mailbox such as `paperboy <papers@example.org>`"
+            );
         }
         let from = text(source(None, "PAPERBOY_MAIL_FROM", file.mail_from)).unwrap_or_else(|| {
             format!(
@@ -299,7 +303,17 @@ impl Config {
         )?
         .map(|n| n.max(1.0) as i64)
         .unwrap_or(2);
-        let secret_key = text(source(None, "PAPERBOY_SECRET_KEY", file.secret_key));
+        let secret_key = match source(None, "PAPERBOY_SECRET_KEY", file.secret_key) {
+            Some((v, _)) if v.is_empty() => None,
+            Some((v, from)) if v.chars().count() < MIN_SECRET_KEY_CHARS => bail!(
+                "{from}: secret_key: {} characters is too short to sign links; use at least \
+                 {MIN_SECRET_KEY_CHARS} random ones (`openssl rand -hex 32`), or leave it unset \
+                 and paperboy keeps a random key in the data directory",
+                v.chars().count()
+            ),
+            Some((v, _)) => Some(v),
+            None => None,
+        };
         let dkim_domain = text(source(None, "PAPERBOY_DKIM_DOMAIN", file.dkim_domain));
         let dkim_selector = text(source(None, "PAPERBOY_DKIM_SELECTOR", file.dkim_selector));
         let dkim_key_file = text(source(
@@ -502,6 +516,12 @@ fn load_arxiv(
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect();
+            if sets.is_empty() && !v.trim().is_empty() || v.trim().is_empty() && !v.is_empty() {
+                bail!(
+                    "{from}: harvest_sets: {v:?} names no set; leave it unset to harvest the whole \
+                     archive, or name sets such as cs,physics:hep-th"
+                );
+            }
             if let Some(bad) = sets.iter().find(|s| !arxiv::oai::is_valid_set_spec(s)) {
                 bail!(
                     "{from}: harvest_sets: {bad:?} is not an OAI-PMH set such as cs or physics:hep-th"
@@ -550,6 +570,32 @@ fn load_submission_rules(
         per_member_per_day: count(per_day, "submit_per_day", defaults.per_member_per_day)?,
         allow_weekends,
     })
+}
+
+/// The shortest `secret_key` accepted: it signs every confirm, preferences and unsubscribe link.
+const MIN_SECRET_KEY_CHARS: usize = 32;
+
+/// An SMTP URL as lettre reads it: `smtp://` or `smtps://`, a host, a port that fits, and a
+/// `tls` parameter (if any) lettre knows; the reason otherwise.
+fn check_smtp_url(v: &str) -> anyhow::Result<String> {
+    let url = Url::parse(v).map_err(|e| anyhow!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        bail!("must be an smtp:// or smtps:// URL");
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        bail!("has no host, as in smtp://127.0.0.1:2525");
+    }
+    for (key, value) in url.query_pairs() {
+        if key == "tls" && !matches!(value.as_ref(), "required" | "opportunistic") {
+            bail!("tls={value} is not `required` or `opportunistic`");
+        }
+    }
+    Ok(v.to_owned())
+}
+
+/// Whether `v` reads as a mailbox (`name <addr@host>` or `addr@host`), as mail headers need.
+fn check_mailbox(v: &str) -> bool {
+    v.parse::<lettre::message::Mailbox>().is_ok()
 }
 
 fn parse_base_url(v: &str) -> anyhow::Result<Url> {

@@ -238,6 +238,53 @@ fn config_errors_name_the_file_and_line() {
     let out = paperboy(dir.path(), &["config", "example"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("timezone = \"America/New_York\""));
+    // Values that are checked when the configuration is read, whatever the command, each named
+    // with where it came from.
+    for (var, value, want) in [
+        (
+            "PAPERBOY_SMTP_URL",
+            "smtp://127.0.0.1:99999",
+            "$PAPERBOY_SMTP_URL: smtp_url: smtp://127.0.0.1:99999: not a URL (invalid port number)",
+        ),
+        (
+            "PAPERBOY_SMTP_URL",
+            "smtp://127.0.0.1:25?tls=bogus",
+            "tls=bogus is not `required` or `opportunistic`",
+        ),
+        ("PAPERBOY_SMTP_URL", "smtp://", "has no host"),
+        (
+            "PAPERBOY_MAIL_FROM",
+            "not a mailbox",
+            "$PAPERBOY_MAIL_FROM: mail_from: \"not a mailbox\" is not a mailbox",
+        ),
+        (
+            "PAPERBOY_SECRET_KEY",
+            "a",
+            "secret_key: 1 characters is too short",
+        ),
+        (
+            "PAPERBOY_HARVEST_SETS",
+            ",,,",
+            "harvest_sets: \",,,\" names no set",
+        ),
+        (
+            "PAPERBOY_BASE_URL",
+            "https://example.org/?x=1",
+            "must not have a query",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_paperboy"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["member", "add", "a@example.org"])
+            .env(var, value)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{var}={value}: {err}");
+        assert!(err.contains(want), "{var}={value}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
 }
 
 /// Writes `n` synthetic papers as JSONL, spread over feed days.
