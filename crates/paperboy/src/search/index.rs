@@ -253,9 +253,14 @@ impl LexicalIndex {
     ) -> anyhow::Result<T> {
         let mut guard = self.writer.lock().expect("index writer lock");
         if guard.is_none() {
-            *guard = Some(self.index.writer(WRITER_MEMORY).context(
-                "opening the search index for writing (is a paperboy server using it?)",
-            )?);
+            *guard = Some(self.index.writer(WRITER_MEMORY).map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => anyhow::anyhow!(
+                    "another paperboy process (a server, an import or a reindex) is writing the \
+                     search index; it brings the index up to date itself, or run this again \
+                     when it is done"
+                ),
+                other => anyhow::Error::new(other).context("opening the search index for writing"),
+            })?);
         }
         f(guard.as_mut().expect("writer opened above"))
     }

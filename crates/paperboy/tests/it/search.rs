@@ -352,6 +352,25 @@ async fn a_search_indexes_a_few_new_papers_first_but_never_waits_for_a_bulk_impo
 }
 
 #[tokio::test]
+async fn a_second_writer_is_told_who_holds_the_index() {
+    let (data, store) = store_with_fixtures().await;
+    let dir = data.path().join("search");
+    let first = Search::open(&dir, None).unwrap();
+    first.catch_up(&store).await.unwrap();
+    let second = Search::open(&dir, None).unwrap();
+    // The first is in the middle of writing (a writer is held until its commit).
+    first.lexical().put(&[]).unwrap();
+    let err = format!("{:#}", second.rebuild(&store).await.unwrap_err());
+    assert!(
+        err.starts_with("another paperboy process (a server, an import or a reindex) is writing"),
+        "{err}"
+    );
+    assert!(!err.contains("LockBusy"), "{err}");
+    first.lexical().commit(first.lexical().watermark()).unwrap();
+    second.rebuild(&store).await.unwrap();
+}
+
+#[tokio::test]
 async fn an_index_another_process_brought_up_to_date_is_searched_at_once() {
     // `serve` and a `paperboy import` beside it open the same index directory; the import
     // catches the index up (the server holds no writer between its catch-ups), and the
