@@ -82,7 +82,10 @@ pub enum FetchError {
         wait: Duration,
         max: Duration,
     },
-    #[error("{url}: gave up after {attempts} attempts; the last one failed with: {last}")]
+    #[error(
+        "{url}: gave up after {attempts} attempts; the last one failed with: {}",
+        last.reason()
+    )]
     GaveUp {
         url: String,
         attempts: u32,
@@ -90,6 +93,35 @@ pub enum FetchError {
     },
     #[error("building the HTTP client: {0}")]
     Build(String),
+}
+
+impl FetchError {
+    /// What went wrong, without the URL the message starts with (for a message that has
+    /// already named it).
+    pub fn reason(&self) -> String {
+        let text = self.to_string();
+        match self.url() {
+            Some(url) => text
+                .strip_prefix(url)
+                .and_then(|rest| rest.strip_prefix(": "))
+                .map_or_else(|| text.clone(), str::to_owned),
+            None => text,
+        }
+    }
+
+    /// The URL the error is about, if it has one.
+    fn url(&self) -> Option<&str> {
+        match self {
+            FetchError::Status { url, .. }
+            | FetchError::TooLarge { url, .. }
+            | FetchError::Redirect { url, .. }
+            | FetchError::Timeout { url, .. }
+            | FetchError::Transport { url, .. }
+            | FetchError::WaitTooLong { url, .. }
+            | FetchError::GaveUp { url, .. } => Some(url),
+            FetchError::Build(_) => None,
+        }
+    }
 }
 
 /// The polite client. Clones share the connection and the gate, so every clone counts towards
@@ -167,7 +199,7 @@ impl Client {
                             last: Box::new(error),
                         })
                     } else {
-                        tracing::warn!(%url, attempt, wait_ms = wait.as_millis() as u64, %error, "arXiv request failed; retrying");
+                        tracing::warn!(%url, attempt, wait_ms = wait.as_millis() as u64, error = %error.reason(), "arXiv request failed; retrying");
                         pause = pause.max(wait);
                         attempt += 1;
                         *turn = Some(Instant::now() + pause);
@@ -315,7 +347,12 @@ fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
 /// reqwest's error with its causes (the interesting part, such as "connection reset", is a
 /// cause several levels down).
 fn describe(e: &reqwest::Error) -> String {
+    // The error names its URL ("error sending request for url (…)"); the message around it
+    // already does.
     let mut message = e.to_string();
+    if let Some(url) = e.url() {
+        message = message.replace(&format!(" for url ({url})"), "");
+    }
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
         let cause_text = cause.to_string();

@@ -251,6 +251,10 @@ async fn retries_are_bounded() {
         "{err}"
     );
     assert!(err.to_string().contains("HTTP 503"), "{err}");
+    // The message names the URL once, not again in its last failure.
+    let text = err.to_string();
+    let url = text.split(": ").next().unwrap();
+    assert_eq!(text.matches(url).count(), 1, "{err}");
     assert_eq!(fake.seen().len(), 3);
 }
 
