@@ -187,6 +187,18 @@ fn unusable_inputs_exit_1_with_one_line() {
         "{err}"
     );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let not_a_dir = dir.path().join("afile");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let out = paperboy(&not_a_dir, &["member", "add", "a@example.org"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!(
+            "the data directory {} is a file, not a directory",
+            not_a_dir.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
     let out = paperboy(dir.path(), &["import", "--format", "csv", "x"]);
     assert_eq!(
         out.status.code(),

@@ -59,11 +59,43 @@ pub struct SqliteStore {
     writer: SqlitePool,
 }
 
+/// Whether a file can be made in `dir` (tried, not guessed from mode bits: root, ACLs and
+/// read-only mounts all count).
+fn writable(dir: &Path) -> bool {
+    let probe = dir.join(format!(".paperboy-write-test-{}", std::process::id()));
+    let ok = std::fs::File::create(&probe).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
 impl SqliteStore {
     pub async fn open(path: &Path) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if dir.exists() && !dir.is_dir() {
+                return Err(StoreError::Other(anyhow::anyhow!(
+                    "the data directory {} is a file, not a directory",
+                    dir.display()
+                )));
+            }
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating data directory {}", dir.display()))?;
+            // SQLite says only "unable to open database file" (code 14) or "attempt to write a
+            // readonly database": say which file and why, when a permission is the reason.
+            let unwritable = if !writable(dir) {
+                Some(dir)
+            } else if path.exists() && std::fs::OpenOptions::new().append(true).open(path).is_err()
+            {
+                Some(path)
+            } else {
+                None
+            };
+            if let Some(what) = unwritable {
+                return Err(StoreError::Other(anyhow::anyhow!(
+                    "{} cannot be written (check its permissions): paperboy keeps its database \
+                     and its write-ahead log there",
+                    what.display()
+                )));
+            }
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
