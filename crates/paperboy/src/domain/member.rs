@@ -39,7 +39,8 @@ pub fn parse_fullname(input: &str) -> Result<String, String> {
     if s.is_empty() || s.chars().count() > 60 {
         return Err("A display name has 1 to 60 characters.".into());
     }
-    if s.chars().any(char::is_control) {
+    // Checked before collapsing, which drops control characters.
+    if input.chars().any(|c| c.is_control() && !c.is_whitespace()) {
         return Err("A display name cannot hold control characters.".into());
     }
     Ok(s)
@@ -49,7 +50,8 @@ pub fn parse_fullname(input: &str) -> Result<String, String> {
 /// means "token"; at most 60 characters, no control characters; whitespace collapsed.
 pub fn parse_token_name(input: &str) -> Result<String, String> {
     let s = super::paper::collapse_whitespace(input);
-    if s.chars().any(char::is_control) {
+    // Checked before collapsing, which drops control characters.
+    if input.chars().any(|c| c.is_control() && !c.is_whitespace()) {
         return Err("A token name cannot hold control characters.".into());
     }
     match s.chars().count() {
