@@ -55,8 +55,13 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     let report = crate::jobs::harvest::run_now(&app, &request, |e| progress.show(e)).await?;
     progress.bar.finish_and_clear();
     let t = report.totals();
+    let failed = if report.failures.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} of them failed part-way)", report.failures.len())
+    };
     report!(
-        "harvested {} set(s) in {} page(s): {} added, {} updated, {} unchanged, {} deleted upstream, {} skipped",
+        "harvested {} set(s){failed} in {} page(s): {} added, {} updated, {} unchanged, {} deleted upstream, {} skipped",
         report.sets.len(),
         t.pages,
         t.counts.added,

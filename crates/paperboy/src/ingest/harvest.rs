@@ -77,7 +77,8 @@ pub struct SetReport {
     pub harvested_through: Option<NaiveDate>,
 }
 
-/// What a harvest did: one report per set that completed, one error per set that failed.
+/// What a harvest did: one report per set (a set that failed reports the pages it committed
+/// before it failed), and one error per set that failed.
 #[derive(Debug, Default)]
 pub struct HarvestReport {
     pub sets: Vec<SetReport>,
@@ -114,11 +115,26 @@ pub async fn harvest(
     };
     let mut report = HarvestReport::default();
     for set in sets {
-        match harvest_set(store, oai, set, request, today, &mut on_event).await {
-            Ok(set_report) => report.sets.push(set_report),
-            Err(e) => report
+        let mut set_report = SetReport {
+            set: set.to_owned(),
+            ..SetReport::default()
+        };
+        let outcome = harvest_set(
+            store,
+            oai,
+            set,
+            request,
+            today,
+            &mut set_report,
+            &mut on_event,
+        )
+        .await;
+        // A set that failed part-way still reports the pages it committed.
+        report.sets.push(set_report);
+        if let Err(e) = outcome {
+            report
                 .failures
-                .push(e.context(format!("harvesting {}", set_label(set)))),
+                .push(e.context(format!("harvesting {}", set_label(set))));
         }
     }
     Ok(report)
@@ -148,8 +164,9 @@ async fn harvest_set(
     set: &str,
     request: &HarvestRequest,
     today: NaiveDate,
+    report: &mut SetReport,
     on_event: &mut impl FnMut(HarvestEvent<'_>),
-) -> anyhow::Result<SetReport> {
+) -> anyhow::Result<()> {
     let mut checkpoint = store
         .harvest_checkpoint(set)
         .await?
@@ -189,10 +206,6 @@ async fn harvest_set(
             resumed: true,
         },
     });
-    let mut report = SetReport {
-        set: set.to_owned(),
-        ..SetReport::default()
-    };
     let mut restarted = false;
     loop {
         let page_number = report.pages + 1;
@@ -286,7 +299,7 @@ async fn harvest_set(
         }
     }
     report.harvested_through = checkpoint.harvested_through;
-    Ok(report)
+    Ok(())
 }
 
 /// A stored list continues when this run asks for the same list, or leaves the range open.

@@ -147,6 +147,11 @@ async fn a_malformed_page_exits_1_naming_the_page_and_position() {
     assert!(line.contains("harvesting set cs: page 2 failed"), "{line}");
     assert!(line.contains("resumptionToken=436115%7C5001"), "{line}");
     assert!(line.contains("line 1, column"), "{line}");
+    // The summary counts the page committed before the failure.
+    assert!(
+        err.contains("harvested 1 set(s) (1 of them failed part-way) in 1 page(s): 1000 added"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
