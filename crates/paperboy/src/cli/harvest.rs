@@ -36,6 +36,11 @@ fn parse_set(s: &str) -> Result<String, String> {
 
 /// Exit 0 when every set was harvested, 2 when records were skipped, 1 when a set failed.
 pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
+    for (flag, day) in [("--from", args.from), ("--until", args.until)] {
+        if let Some(day) = day {
+            crate::ingest::plausible_day(day).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+        }
+    }
     if let (Some(from), Some(until)) = (args.from, args.until)
         && from > until
     {

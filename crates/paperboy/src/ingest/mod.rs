@@ -196,7 +196,7 @@ impl BatchSender {
 /// A record's day as an import takes it: not before arXiv began (1991) and not after tomorrow
 /// (a day of slack for time zones), so that one bad record can neither put a paper on the feed
 /// of the year 2999, which would then head the front page, nor date a paper before arXiv.
-pub(crate) fn plausible_day(day: chrono::NaiveDate) -> Result<chrono::NaiveDate, String> {
+pub fn plausible_day(day: chrono::NaiveDate) -> Result<chrono::NaiveDate, String> {
     let first = chrono::NaiveDate::from_ymd_opt(1991, 1, 1).expect("a valid date");
     let last = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
     if day < first {

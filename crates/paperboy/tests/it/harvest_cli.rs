@@ -117,6 +117,22 @@ async fn harvest_shows_progress_and_a_summary() {
     ] {
         assert!(err.contains(want), "{want:?} not in:\n{err}");
     }
+    for (args, want) in [
+        (
+            ["--until", "1900-01-01"],
+            "--until: 1900-01-01 is before arXiv began (1991)",
+        ),
+        (
+            ["--from", "2999-01-01"],
+            "--from: 2999-01-01 is in the future",
+        ),
+    ] {
+        let mut all = vec!["harvest"];
+        all.extend(args);
+        let out = run(&fake, dir.path(), &all).await;
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains(want), "{}", stderr(&out));
+    }
     let out = run(&fake, dir.path(), &["harvest", "--set", "cs&verb=Identify"]).await;
     assert_eq!(out.status.code(), Some(64), "clap rejects a bad set");
     let out = run(
