@@ -29,11 +29,8 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     if args.fetch_model && config.search.embedder == EmbedderChoice::MiniLm {
         weights::fetch(&config.search.model_dir, &config.search.python)?;
     }
-    let Some(embedder) = crate::embed::load(&config) else {
-        bail!(
-            "no embedding model in {} (run `paperboy embed --fetch-model`)",
-            config.search.model_dir.display()
-        );
+    let Some(embedder) = crate::embed::try_load(&config)? else {
+        bail!("the embedder is off in the configuration (embedder = \"off\")");
     };
     let store = Store::open_sqlite(&config.database_path()).await?;
     // Only the vectors are written here; the index is left to `serve` and `reindex`.

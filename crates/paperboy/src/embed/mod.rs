@@ -12,6 +12,8 @@ pub mod weights;
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
+
 use crate::config::{Config, EmbedderChoice};
 
 /// Turns texts into unit-length vectors.
@@ -31,28 +33,38 @@ pub fn paper_text(title: &str, summary: &str) -> String {
 /// The configured embedder, or None (lexical search only) when the model's files are missing or
 /// fail to load; the reason is logged.
 pub fn load(config: &Config) -> Option<Arc<dyn Embedder>> {
+    match try_load(config) {
+        Ok(embedder) => embedder,
+        Err(err) => {
+            tracing::warn!(error = format!("{err:#}"), "search is lexical only");
+            None
+        }
+    }
+}
+
+/// The configured embedder (None when it is off), or why it cannot be had: no model files, or
+/// files that do not load.
+pub fn try_load(config: &Config) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
     match config.search.embedder {
-        EmbedderChoice::Off => None,
-        EmbedderChoice::Hashed => Some(Arc::new(hashed::HashedEmbedder::new(384))),
+        EmbedderChoice::Off => Ok(None),
+        EmbedderChoice::Hashed => Ok(Some(Arc::new(hashed::HashedEmbedder::new(384)))),
         EmbedderChoice::MiniLm => {
-            let files = weights::ModelFiles::in_dir(&config.search.model_dir);
+            let dir = &config.search.model_dir;
+            let files = weights::ModelFiles::in_dir(dir);
             if !files.present() {
-                tracing::warn!(
-                    dir = %config.search.model_dir.display(),
-                    "no embedding model: search is lexical only (run `paperboy embed --fetch-model`)"
+                anyhow::bail!(
+                    "no embedding model in {} (run `paperboy embed --fetch-model`)",
+                    dir.display()
                 );
-                return None;
             }
-            match minilm::MiniLm::load(&files, config.search.threads) {
-                Ok(m) => Some(Arc::new(m)),
-                Err(err) => {
-                    tracing::warn!(
-                        error = format!("{err:#}"),
-                        "the embedding model failed to load: search is lexical only"
-                    );
-                    None
-                }
-            }
+            let model = minilm::MiniLm::load(&files, config.search.threads).with_context(|| {
+                format!(
+                    "the embedding model in {} does not load (delete that folder and run \
+                     `paperboy embed --fetch-model` to fetch it again)",
+                    dir.display()
+                )
+            })?;
+            Ok(Some(Arc::new(model)))
         }
     }
 }
