@@ -186,7 +186,23 @@ pub struct Overrides {
 impl Config {
     /// Loads configuration from the process environment and `overrides`.
     pub fn load(overrides: &Overrides) -> anyhow::Result<Config> {
-        Config::load_with(overrides, |name| std::env::var(name).ok())
+        let asked = std::cell::RefCell::new(std::collections::HashSet::new());
+        let config = Config::load_with(overrides, |name| {
+            asked.borrow_mut().insert(name.to_owned());
+            std::env::var(name).ok()
+        })?;
+        let asked = asked.into_inner();
+        for (name, _) in std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+            .filter(|(k, _)| k.starts_with("PAPERBOY_") && !asked.contains(k))
+            .filter(|(k, _)| !DEVELOPMENT_VARS.iter().any(|p| k.starts_with(p)))
+        {
+            tracing::warn!(
+                "{name} is not a setting paperboy reads (misspelt?); `paperboy config example` \
+                 lists them"
+            );
+        }
+        Ok(config)
     }
 
     /// Loads configuration with `env` standing in for the process environment.
@@ -571,6 +587,20 @@ fn load_submission_rules(
         allow_weekends,
     })
 }
+
+/// `PAPERBOY_*` variables that the tests, benchmarks and xtask read, not the configuration: no
+/// warning names them.
+const DEVELOPMENT_VARS: &[&str] = &[
+    "PAPERBOY_TEST_",
+    "PAPERBOY_BENCH_",
+    "PAPERBOY_QUALITY_",
+    "PAPERBOY_TORCH_",
+    "PAPERBOY_JUDGED_QUERIES",
+    "PAPERBOY_CHROMIUM",
+    "PAPERBOY_CHROMEDRIVER",
+    "PAPERBOY_FIXTURES",
+    "PAPERBOY_SHARED_DATA",
+];
 
 /// The shortest `secret_key` accepted: it signs every confirm, preferences and unsubscribe link.
 const MIN_SECRET_KEY_CHARS: usize = 32;
