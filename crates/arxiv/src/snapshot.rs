@@ -60,12 +60,29 @@ struct LineVersion {
     created: String,
 }
 
+/// A decoding error of the value at `path` ("." for the whole record), in words: the field it
+/// is about, without serde's line and column (a record is one line).
+fn describe(path: &str, error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let what = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |at| &text[..at]);
+    match error.classify() {
+        serde_json::error::Category::Data if path != "." => format!("field `{path}`: {what}"),
+        serde_json::error::Category::Data => format!("bad record: {what}"),
+        _ => format!("invalid JSON: {what}"),
+    }
+}
+
 /// Parses one line. The error says which field is wrong, for a report by line number.
 pub fn parse_line(text: &str) -> Result<SnapshotRecord, String> {
-    let line: Line = serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => format!("bad record: {e}"),
-        _ => format!("invalid JSON: {e}"),
-    })?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let line: Line = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            describe(&path, &e.into_inner())
+        })
+        .and_then(|line| de.end().map(|()| line).map_err(|e| describe(".", &e)))?;
     let id = ArxivId::parse(&line.id).map_err(|e| format!("field `id`: {e}"))?;
     let title = line.title.trim();
     if title.is_empty() {
@@ -170,6 +187,10 @@ mod tests {
                 "update_date",
             ),
             (r#"{"id":"0704.0001"}"#, "missing field `title`"),
+            (
+                r#"{"id":"0704.0001","title":5}"#,
+                "field `title`: invalid type: integer `5`, expected a string",
+            ),
         ] {
             let err = parse_line(line).unwrap_err();
             assert!(err.contains(want), "{line}: {err}");
