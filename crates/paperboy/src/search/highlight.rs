@@ -138,9 +138,12 @@ pub fn spans(text: &str, matches: &[(usize, usize)]) -> Vec<Span> {
     out
 }
 
-/// A window of about `chars` characters around the first highlight, as spans (with "…" where the
-/// text was cut).
+/// A window of about `chars` characters around the first highlight (the opening of the text
+/// when nothing is highlighted), as spans, with "…" where the text was cut. Cuts fall between
+/// words: the window starts after a space and ends before one.
 pub fn window(spans: &[Span], chars: usize) -> Vec<Span> {
+    /// How far a cut may move to reach a space.
+    const SNAP: usize = 25;
     let total: usize = spans.iter().map(|s| s.text.chars().count()).sum();
     if total <= chars {
         return spans.to_vec();
@@ -150,10 +153,29 @@ pub fn window(spans: &[Span], chars: usize) -> Vec<Span> {
         .take_while(|s| s.kind == SpanKind::Text)
         .map(|s| s.text.chars().count())
         .sum();
-    let start = first_hit
-        .saturating_sub(chars / 4)
-        .min(total.saturating_sub(chars));
-    let end = start + chars;
+    let mut start = if first_hit >= total {
+        0
+    } else {
+        first_hit
+            .saturating_sub(chars / 4)
+            .min(total.saturating_sub(chars))
+    };
+    let mut end = start + chars;
+    let plain: Vec<char> = spans.iter().flat_map(|s| s.text.chars()).collect();
+    let space = |i: usize| plain.get(i).is_some_and(|c| c.is_whitespace());
+    if start > 0 && !space(start - 1) {
+        if let Some(at) = (start..(start + SNAP).min(first_hit)).find(|&i| space(i)) {
+            start = at + 1;
+        }
+    }
+    if end < total && !space(end) {
+        if let Some(at) = (end.saturating_sub(SNAP).max(start + 1)..end)
+            .rev()
+            .find(|&i| space(i))
+        {
+            end = at;
+        }
+    }
     let mut out = Vec::new();
     if start > 0 {
         out.push(Span {
@@ -220,5 +242,31 @@ mod tests {
         let w = window(&s, 100);
         assert!(w.iter().any(|s| s.kind == SpanKind::Highlight));
         assert!(w.iter().map(|s| s.text.chars().count()).sum::<usize>() <= 104);
+    }
+
+    #[test]
+    fn a_window_is_cut_between_words_and_opens_the_text_without_a_highlight() {
+        let text = "Large language models increasingly rely on long chains of thought, which \
+                    inflate memory consumption during decoding; we compress the cache of keys \
+                    and values while keeping accuracy on reasoning benchmarks intact.";
+        let at = text.find("memory").unwrap();
+        let s = spans(text, &[(at, at + 6)]);
+        let w: String = window(&s, 80).iter().map(|s| s.text.as_str()).collect();
+        let inner = w.trim_start_matches('…').trim_end_matches('…');
+        assert!(inner.contains("memory"), "{w}");
+        for word in inner.split_whitespace() {
+            let word = word.trim_matches(|c: char| c.is_ascii_punctuation());
+            assert!(
+                text.split_whitespace()
+                    .any(|t| t.trim_matches(|c: char| c.is_ascii_punctuation()) == word),
+                "{word:?} is cut in {w:?}"
+            );
+        }
+        let none: String = window(&spans(text, &[]), 80)
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect();
+        assert!(none.starts_with("Large language models"), "{none}");
+        assert!(none.ends_with('…'), "{none}");
     }
 }

@@ -423,13 +423,15 @@ impl LexicalIndex {
             .collect())
     }
 
-    /// Which of `ids` pass the filters of `q` (author, category, dates).
+    /// Which of `ids` pass the constraints of `q`: its filters (author, category, dates) and its
+    /// "quoted phrases", which a paper found by meaning must hold too.
     pub fn passing_filters(&self, q: &ParsedQuery, ids: &[String]) -> anyhow::Result<Vec<String>> {
-        if !q.has_filters() || ids.is_empty() {
+        if !q.constrains() || ids.is_empty() {
             return Ok(ids.to_vec());
         }
         let searcher = self.reader.searcher();
         let mut clauses = self.filter_clauses(q);
+        clauses.extend(self.phrase_clauses(q));
         clauses.push((
             Occur::Must,
             Box::new(TermSetQuery::new(
@@ -497,15 +499,7 @@ impl LexicalIndex {
     fn build_query(&self, q: &ParsedQuery) -> (Box<dyn Query>, bool) {
         let f = self.fields;
         let mut clauses = self.filter_clauses(q);
-        for phrase in &q.phrases {
-            let per_field: Vec<Box<dyn Query>> = [(f.title, TITLE_BOOST), (f.summary, 1.0)]
-                .into_iter()
-                .filter_map(|(field, boost)| self.text_query(field, phrase, boost))
-                .collect();
-            if !per_field.is_empty() {
-                clauses.push((Occur::Must, Box::new(DisjunctionMaxQuery::new(per_field))));
-            }
-        }
+        clauses.extend(self.phrase_clauses(q));
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &q.terms {
             for (field, boost) in [
@@ -551,6 +545,22 @@ impl LexicalIndex {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         (Box::new(BooleanQuery::new(clauses)), false)
+    }
+
+    /// One `Must` clause per "quoted phrase": the paper's title or abstract holds it.
+    fn phrase_clauses(&self, q: &ParsedQuery) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for phrase in &q.phrases {
+            let per_field: Vec<Box<dyn Query>> = [(f.title, TITLE_BOOST), (f.summary, 1.0)]
+                .into_iter()
+                .filter_map(|(field, boost)| self.text_query(field, phrase, boost))
+                .collect();
+            if !per_field.is_empty() {
+                clauses.push((Occur::Must, Box::new(DisjunctionMaxQuery::new(per_field))));
+            }
+        }
+        clauses
     }
 
     fn filter_clauses(&self, q: &ParsedQuery) -> Vec<(Occur, Box<dyn Query>)> {
@@ -657,7 +667,14 @@ impl LexicalIndex {
         };
         let docs = searcher.num_docs() as f32;
         // Each distinct stemmed word, with the text it came from: authors are indexed unstemmed.
-        let text = q.text();
+        // The paper's own arXiv id, if the query names it, is held by the paper: it is left out
+        // rather than counted as words the paper lacks.
+        let own_id = |t: &&String| {
+            crate::domain::ArxivId::parse_lenient(t).is_ok_and(|parsed| parsed.as_str() == id)
+        };
+        let mut parts: Vec<&str> = q.phrases.iter().map(String::as_str).collect();
+        parts.extend(q.terms.iter().filter(|t| !own_id(t)).map(String::as_str));
+        let text = parts.join(" ");
         let mut words: Vec<(String, &str)> = self
             .tokens(&text)
             .into_iter()

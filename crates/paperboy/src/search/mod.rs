@@ -502,15 +502,15 @@ impl Search {
             .unwrap_or_default())
     }
 
-    /// The papers nearest to `vector`, honouring the query's filters.
+    /// The papers nearest to `vector`, honouring the query's filters and phrases.
     fn semantic(
         &self,
         q: &ParsedQuery,
         vector: &[f32],
         depth: usize,
     ) -> anyhow::Result<Vec<String>> {
-        // With filters, look deeper so that enough neighbours survive them.
-        let k = if q.has_filters() { depth * 20 } else { depth };
+        // With filters or phrases, look deeper so that enough neighbours pass them.
+        let k = if q.constrains() { depth * 20 } else { depth };
         let ids: Vec<String> = self
             .vectors
             .read()
@@ -520,7 +520,7 @@ impl Search {
             .map(|(id, _)| id)
             .collect();
         let mut kept = self.lexical.passing_filters(q, &ids)?;
-        if q.has_filters() {
+        if q.constrains() {
             let rank: HashMap<&str, usize> = ids
                 .iter()
                 .enumerate()

@@ -45,6 +45,12 @@ impl ParsedQuery {
             || self.before.is_some()
     }
 
+    /// Whether a paper found by meaning must pass checks of its own: the filters, or "quoted
+    /// phrases" it must hold.
+    pub fn constrains(&self) -> bool {
+        self.has_filters() || !self.phrases.is_empty()
+    }
+
     /// The free text (terms and phrases) as one string, for the embedding model.
     pub fn text(&self) -> String {
         let mut parts: Vec<&str> = self.phrases.iter().map(String::as_str).collect();

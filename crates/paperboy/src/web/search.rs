@@ -445,10 +445,17 @@ pub async fn search_page(
                  are not searchable yet. Try again in a minute."
                     .into(),
             );
-        } else if results.words_matched == Some(false) && view.notice.is_none() {
-            view.notice = Some(
-                "No paper holds these words: the results are the papers closest in meaning.".into(),
-            );
+        } else if results.words_matched == Some(false)
+            && !results.ids.is_empty()
+            && view.notice.is_none()
+        {
+            view.notice = Some(if query.has_filters() {
+                "No paper that passes the filters holds these words: the results are the papers \
+                 closest in meaning."
+                    .into()
+            } else {
+                "No paper holds these words: the results are the papers closest in meaning.".into()
+            });
         }
         view.by_meaning = results.mode != Mode::Lexical;
         let mut highlighter = app.search.highlighter(&query);

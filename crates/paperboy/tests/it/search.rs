@@ -790,6 +790,34 @@ async fn paper_pages_show_five_related_papers_and_semantic_modes_work() {
     // Words no paper holds: the nearest papers come with a note that only meaning ranked them.
     let (_, html) = t.get_text("/search?q=zzzqqqxx").await;
     assert!(html.contains("No paper holds these words"), "{html}");
+    // ... and no such note over an empty result, which says so itself.
+    let (_, html) = t.get_text("/search?q=zzzqqqxx&cat=astro-ph.CO").await;
+    assert!(!html.contains("holds these words"), "{html}");
+    assert!(html.contains("No papers match"), "{html}");
+    // A quoted phrase binds every mode: each result holds it, not only the keyword matches.
+    let phrase = "visual encoder";
+    for mode in ["semantic", "hybrid", "lexical"] {
+        let (status, body) = t
+            .get_json(&format!(
+                "/api/papers/search?q=%22{}%22&mode={mode}&limit=120",
+                phrase.replace(' ', "%20")
+            ))
+            .await;
+        assert_eq!(status, 200);
+        let found = body.as_array().unwrap();
+        assert!(!found.is_empty(), "{mode}");
+        for item in found {
+            let text = format!("{} {}", item["title"], item["summary"]).to_lowercase();
+            assert!(text.contains(phrase), "{mode}: {}", item["title"]);
+        }
+    }
+    // The paper an id names counts as holding it: `ID word` in hybrid keeps that paper first.
+    let (_, body) = t
+        .get_json(&format!(
+            "/api/papers/search?q={CONVLLAVA}%20encoder&limit=5"
+        ))
+        .await;
+    assert_eq!(ids(&body)[0], CONVLLAVA, "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
