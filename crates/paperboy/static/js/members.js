@@ -17,7 +17,10 @@
     var field = form.querySelector("input[name=vote]");
     if (!button || !field) return;
     event.preventDefault();
-    button.disabled = true;
+    // Busy, not disabled: a disabled button drops the keyboard focus (WCAG 2.4.3).
+    if (form.dataset.busy) return;
+    form.dataset.busy = "1";
+    button.setAttribute("aria-disabled", "true");
     send(form).then(function (res) {
       if (res.status === 401) { window.location.href = "/login"; return null; }
       if (!res.ok) { form.submit(); return null; }
@@ -29,7 +32,17 @@
       button.classList.toggle("upvoted", !!state.upvoted);
       button.setAttribute("aria-pressed", state.upvoted ? "true" : "false");
       field.value = state.upvoted ? "down" : "up";
-    }).catch(function () { form.submit(); }).then(function () { button.disabled = false; });
+    }).catch(function () { form.submit(); }).then(function () { idle(form, button); });
+  }
+
+  function idle(form, button) {
+    delete form.dataset.busy;
+    button.removeAttribute("aria-disabled");
+  }
+
+  /* A form with data-confirm (deleting a comment, banning a member) asks first. */
+  function onConfirm(event) {
+    if (!window.confirm(event.currentTarget.getAttribute("data-confirm"))) event.preventDefault();
   }
 
   function onSave(event) {
@@ -38,7 +51,9 @@
     var field = form.querySelector("input[name=save]");
     if (!button || !field) return;
     event.preventDefault();
-    button.disabled = true;
+    if (form.dataset.busy) return;
+    form.dataset.busy = "1";
+    button.setAttribute("aria-disabled", "true");
     send(form).then(function (res) {
       if (!res.ok) { form.submit(); return null; }
       return res.json();
@@ -48,7 +63,7 @@
       button.setAttribute("aria-pressed", state.saved ? "true" : "false");
       button.textContent = state.saved ? "Saved" : "Save";
       field.value = state.saved ? "0" : "1";
-    }).catch(function () { form.submit(); }).then(function () { button.disabled = false; });
+    }).catch(function () { form.submit(); }).then(function () { idle(form, button); });
   }
 
   function init() {
@@ -58,6 +73,8 @@
     for (i = 0; i < votes.length; i++) votes[i].addEventListener("submit", onVote);
     var saves = document.querySelectorAll("form.save-form");
     for (i = 0; i < saves.length; i++) saves[i].addEventListener("submit", onSave);
+    var asking = document.querySelectorAll("form[data-confirm]");
+    for (i = 0; i < asking.length; i++) asking[i].addEventListener("submit", onConfirm);
   }
 
   if (document.readyState === "loading") {
