@@ -12,7 +12,7 @@ use askama::Template;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -375,7 +375,15 @@ pub async fn search_page(
 ) -> Result<Response, PageError> {
     let Query(params) = params.map_err(|e| PageError::BadRequest(query_error(&e)))?;
     let raw = params.q.clone().unwrap_or_default();
-    check_params(&params).map_err(|m| PageError::BadRequest(format!("Search: {m}.")))?;
+    // A field that does not read is refused on the search page itself, with the form as it was
+    // filled in, so the query is not lost.
+    let invalid = check_params(&params).err().map(|m| {
+        let mut m = m;
+        if let Some(first) = m.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        format!("{m}.")
+    });
     let mode = parse_mode(params.mode.as_deref()).map_err(PageError::BadRequest)?;
     let page = match params.p.as_deref() {
         None | Some("") => 0,
@@ -392,7 +400,9 @@ pub async fn search_page(
             })?,
     };
     let mut missing = None;
-    if let Some(id) = as_paper_id(&raw) {
+    if invalid.is_some() {
+        // Nothing is searched for.
+    } else if let Some(id) = as_paper_id(&raw) {
         match app.store.paper(&id).await {
             Ok(_) => return Ok(Redirect::to(&format!("/papers/{id}")).into_response()),
             // Not here: say so rather than list papers that merely share digits with the id.
@@ -418,7 +428,7 @@ pub async fn search_page(
         mode: mode.as_str(),
         notice: None,
         semantic_available,
-        searched: !query.is_empty() && missing.is_none(),
+        searched: !query.is_empty() && missing.is_none() && invalid.is_none(),
         missing,
         filtered: query.has_filters(),
         by_category: !query.categories.is_empty(),
@@ -429,7 +439,10 @@ pub async fn search_page(
         prev_href: None,
         next_href: None,
     };
-    if !semantic_available {
+    if let Some(message) = &invalid {
+        view.notice = Some(message.clone());
+        view.feeds = Vec::new();
+    } else if !semantic_available {
         view.notice = Some(
             "Semantic search is off (no embedding model is loaded): results are keyword matches only."
                 .into(),
@@ -506,7 +519,12 @@ pub async fn search_page(
     let html = view
         .render()
         .map_err(|e| PageError::Internal(anyhow::Error::new(e).context("rendering search")))?;
-    Ok(Html(html).into_response())
+    let status = if invalid.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Html(html)).into_response())
 }
 
 /// The query string a search's page and feeds share: the fields that are set, in the form's

@@ -352,6 +352,11 @@ async fn a_date_filter_that_is_not_a_date_is_refused_not_searched_for() {
     let (status, html) = t.get_text("/search?q=model&before=2026-02-30").await;
     assert_eq!(status, 400);
     assert!(html.contains("is not a date"), "{html}");
+    // The search page itself says so, with the form as filled in: the query is not lost.
+    assert!(
+        html.contains("value=\"model\"") && html.contains("value=\"2026-02-30\""),
+        "{html}"
+    );
     // A query with nothing to search for says so instead of showing an empty page.
     let (status, html) = t.get_text("/search?q=author%3A").await;
     assert_eq!(status, 200);
