@@ -163,18 +163,19 @@ pub fn window(spans: &[Span], chars: usize) -> Vec<Span> {
     let mut end = start + chars;
     let plain: Vec<char> = spans.iter().flat_map(|s| s.text.chars()).collect();
     let space = |i: usize| plain.get(i).is_some_and(|c| c.is_whitespace());
-    if start > 0 && !space(start - 1) {
-        if let Some(at) = (start..(start + SNAP).min(first_hit)).find(|&i| space(i)) {
-            start = at + 1;
-        }
+    if start > 0
+        && !space(start - 1)
+        && let Some(at) = (start..(start + SNAP).min(first_hit)).find(|&i| space(i))
+    {
+        start = at + 1;
     }
-    if end < total && !space(end) {
-        if let Some(at) = (end.saturating_sub(SNAP).max(start + 1)..end)
+    if end < total
+        && !space(end)
+        && let Some(at) = (end.saturating_sub(SNAP).max(start + 1)..end)
             .rev()
             .find(|&i| space(i))
-        {
-            end = at;
-        }
+    {
+        end = at;
     }
     let mut out = Vec::new();
     if start > 0 {
