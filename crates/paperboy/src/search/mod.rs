@@ -4,7 +4,8 @@
 //! Both indexes are derived from the store and follow it: [`Search::catch_up`] reads papers whose
 //! `change_seq` is past the index watermark and embeds papers without a vector. `serve` runs it at
 //! start-up (which repairs a missing or stale index) and then keeps following; searches also
-//! catch up first when no one else is, so a search right after an import sees the new papers.
+//! catch up first when no one else is and the backlog is small, so a search right after a
+//! submission or a small import sees the new papers ([`Search::catch_up_if_idle`]).
 //! Papers an admin hid are left out of the lexical index and skipped by the vector scan, so no
 //! search mode and no related-papers box shows them; hiding advances `change_seq`, so the next
 //! catch-up sees it.
