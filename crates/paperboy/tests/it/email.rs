@@ -377,6 +377,12 @@ async fn subscribe_answers_are_neutral_and_rate_limited() {
     let (status, page) = post("not an address").await;
     assert_eq!(status, 400);
     assert!(page.contains("look like an email address"));
+    // The field points at the error, so a screen reader tells them together.
+    assert!(
+        page.contains("aria-invalid=\"true\" aria-describedby=\"subscribe-error\"")
+            && page.contains("id=\"subscribe-error\""),
+        "{page}"
+    );
     // Ten per IP per hour: the rest get 429 with Retry-After.
     let mut last = None;
     for _ in 0..12 {

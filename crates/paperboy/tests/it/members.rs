@@ -762,7 +762,10 @@ async fn comments_are_sanitised_editable_by_their_author_and_counted() {
     assert_eq!(before["numComments"], 0);
     // A paper whose count came with its import (HF's comments) says where they are.
     let (_, page) = t.get_text("/papers/2608.90001").await;
-    assert!(page.contains("💬 2 comments"), "{page}");
+    assert!(
+        page.contains("<span aria-hidden=\"true\">💬</span> 2 comments"),
+        "{page}"
+    );
     assert!(page.contains("made on Hugging Face, which are not copied here"));
     let (_, page) = t.get_text("/papers/2608.90002").await;
     assert!(page.contains("No comments here yet.</p>"));
