@@ -209,14 +209,20 @@ impl Search {
             return Ok(Freshness::CatchingUp);
         }
         if let Ok(_gate) = self.gate.try_lock() {
-            self.catch_up_locked(store).await?;
+            self.catch_up_to(store, target).await?;
         }
         Ok(Freshness::Current)
     }
 
     async fn catch_up_locked(&self, store: &Store) -> anyhow::Result<CatchUp> {
+        self.catch_up_to(store, store.paper_change_seq().await?)
+            .await
+    }
+
+    /// [`Search::catch_up_locked`] with the store's change sequence already read as `target`
+    /// (a search has just read it to size the backlog).
+    async fn catch_up_to(&self, store: &Store, target: i64) -> anyhow::Result<CatchUp> {
         let mut done = CatchUp::default();
-        let target = store.paper_change_seq().await?;
         if !self.hidden_loaded.load(Ordering::Acquire) {
             // Read after `target`: a paper hidden in between is also in the change pass below,
             // which applies the newer state.
