@@ -59,43 +59,46 @@ pub struct SqliteStore {
     writer: SqlitePool,
 }
 
-/// Whether a file can be made in `dir` (tried, not guessed from mode bits: root, ACLs and
-/// read-only mounts all count).
-fn writable(dir: &Path) -> bool {
+/// That `what` (the database or its directory) cannot be written: SQLite says only "unable to
+/// open database file" (code 14) or, later, "attempt to write a readonly database".
+fn cannot_write(what: &Path) -> StoreError {
+    StoreError::Other(anyhow::anyhow!(
+        "{} cannot be written (check its permissions): paperboy keeps its database and its \
+         write-ahead log there",
+        what.display()
+    ))
+}
+
+/// Why opening the database at `path` failed, when it is the directory's permission. Tried,
+/// not guessed from mode bits (root, ACLs and read-only mounts all count), and only after
+/// opening failed, so a good start pays for no probe file.
+fn unwritable_dir(path: &Path) -> Option<StoreError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
     let probe = dir.join(format!(".paperboy-write-test-{}", std::process::id()));
-    let ok = std::fs::File::create(&probe).is_ok();
+    let writable = std::fs::File::create(&probe).is_ok();
     let _ = std::fs::remove_file(&probe);
-    ok
+    (!writable).then(|| cannot_write(dir))
 }
 
 impl SqliteStore {
     pub async fn open(path: &Path) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if dir.exists() && !dir.is_dir() {
-                return Err(StoreError::Other(anyhow::anyhow!(
-                    "the data directory {} is a file, not a directory",
-                    dir.display()
-                )));
-            }
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating data directory {}", dir.display()))?;
-            // SQLite says only "unable to open database file" (code 14) or "attempt to write a
-            // readonly database": say which file and why, when a permission is the reason.
-            let unwritable = if !writable(dir) {
-                Some(dir)
-            } else if path.exists() && std::fs::OpenOptions::new().append(true).open(path).is_err()
-            {
-                Some(path)
-            } else {
-                None
-            };
-            if let Some(what) = unwritable {
-                return Err(StoreError::Other(anyhow::anyhow!(
-                    "{} cannot be written (check its permissions): paperboy keeps its database \
-                     and its write-ahead log there",
-                    what.display()
-                )));
-            }
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Other(if dir.exists() && !dir.is_dir() {
+                    anyhow::anyhow!(
+                        "the data directory {} is a file, not a directory",
+                        dir.display()
+                    )
+                } else {
+                    anyhow::Error::new(e)
+                        .context(format!("creating data directory {}", dir.display()))
+                })
+            })?;
+        }
+        // A database file that cannot be written would open read-only and fail at the first
+        // write instead.
+        if path.exists() && std::fs::OpenOptions::new().append(true).open(path).is_err() {
+            return Err(cannot_write(path));
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -106,18 +109,24 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", WRITER_CACHE_KIB)
             .pragma("soft_heap_limit", HEAP_LIMIT_BYTES);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .connect_with(options.clone())
-            .await
-            .with_context(|| format!("opening database {}", path.display()))?;
-        MIGRATOR.run(&writer).await.map_err(|e| match e {
-            sqlx::migrate::MigrateError::VersionMissing(v) => StoreError::UnknownMigration(v),
-            other => StoreError::Other(
-                anyhow::Error::new(other).context(format!("migrating database {}", path.display())),
-            ),
-        })?;
+        let opened: Result<SqlitePool> = async {
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .connect_with(options.clone())
+                .await
+                .with_context(|| format!("opening database {}", path.display()))?;
+            MIGRATOR.run(&writer).await.map_err(|e| match e {
+                sqlx::migrate::MigrateError::VersionMissing(v) => StoreError::UnknownMigration(v),
+                other => StoreError::Other(
+                    anyhow::Error::new(other)
+                        .context(format!("migrating database {}", path.display())),
+                ),
+            })?;
+            Ok(writer)
+        }
+        .await;
+        let writer = opened.map_err(|e| unwritable_dir(path).unwrap_or(e))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(
