@@ -276,20 +276,20 @@ impl Config {
             ),
             None => None,
         };
-        if let Some((v, from)) = source(None, "PAPERBOY_MAIL_FROM", file.mail_from.clone())
-            && !v.is_empty()
-            && !check_mailbox(&v)
-        {
-            bail!(
-                "{from}: mail_from: {v:?} is not a mailbox such as `paperboy <papers@example.org>`"
-            );
-        }
-        let from = text(source(None, "PAPERBOY_MAIL_FROM", file.mail_from)).unwrap_or_else(|| {
-            format!(
+        let from = match source(None, "PAPERBOY_MAIL_FROM", file.mail_from) {
+            Some((v, from)) if !v.is_empty() => {
+                if !check_mailbox(&v) {
+                    bail!(
+                        "{from}: mail_from: {v:?} is not a mailbox such as `paperboy <papers@example.org>`"
+                    );
+                }
+                v
+            }
+            _ => format!(
                 "paperboy <paperboy@{}>",
                 base_url.host_str().unwrap_or("localhost")
-            )
-        });
+            ),
+        };
         let connections = number(
             source(
                 None,
