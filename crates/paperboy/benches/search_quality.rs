@@ -447,12 +447,7 @@ impl Rule {
             }
             Rule::Pinned(m) => {
                 let mut ranked = paperboy::search::fuse(found);
-                let mut lex: Vec<&Candidate> = candidates
-                    .iter()
-                    .filter(|c| c.lexical_rank.is_some())
-                    .collect();
-                lex.sort_by_key(|c| c.lexical_rank);
-                let pins: Vec<String> = lex
+                let pins: Vec<String> = lexical_order(found)
                     .iter()
                     .take(m)
                     .map(|c| c.id.clone())
@@ -510,6 +505,37 @@ impl Rule {
             Rule::Pinned(m) => format!("product, lexical top {m} pinned"),
         }
     }
+}
+
+/// The candidates the lexical leg returned, in its order.
+fn lexical_order(found: &Candidates) -> Vec<&Candidate> {
+    let mut lexical: Vec<&Candidate> = found
+        .items
+        .iter()
+        .filter(|c| c.lexical_rank.is_some())
+        .collect();
+    lexical.sort_by_key(|c| c.lexical_rank);
+    lexical
+}
+
+/// One row of the what-if table: MRR@10 over all queries, the keyword and the paraphrase
+/// half, and Recall@10 over all, from each query's (kind, (reciprocal rank, recall)).
+fn print_row(name: &str, results: &[(Kind, (f64, f64))]) {
+    let avg = |kind: Option<Kind>, recall: bool| {
+        mean(
+            results
+                .iter()
+                .filter(|(k, _)| kind.is_none_or(|want| *k == want))
+                .map(|(_, (rr, r))| if recall { *r } else { *rr }),
+        )
+    };
+    println!(
+        "| {name} | {:.3} | {:.3} | {:.3} | {:.3} |",
+        avg(None, false),
+        avg(Some(Kind::Keyword), false),
+        avg(Some(Kind::Paraphrase), false),
+        avg(None, true)
+    );
 }
 
 /// Reciprocal rank of the first relevant paper within the cutoff, and Recall@10.
@@ -576,22 +602,7 @@ fn sweep(search: &Search, queries: &[Judged]) -> anyhow::Result<()> {
             .zip(&candidates)
             .map(|(j, c)| (j.kind, judge(j, &rule.rank(c))))
             .collect();
-        let avg = |kind: Option<Kind>, recall: bool| {
-            mean(
-                results
-                    .iter()
-                    .filter(|(k, _)| kind.is_none_or(|want| *k == want))
-                    .map(|(_, (rr, r))| if recall { *r } else { *rr }),
-            )
-        };
-        println!(
-            "| {} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            rule.name(),
-            avg(None, false),
-            avg(Some(Kind::Keyword), false),
-            avg(Some(Kind::Paraphrase), false),
-            avg(None, true)
-        );
+        print_row(&rule.name(), &results);
     }
     // The coverage taken as the best of the lexical leg's first k papers instead of its first
     // one (a reviewer's case: the only paper holding every word ranked 6th by BM25, below papers
@@ -600,14 +611,8 @@ fn sweep(search: &Search, queries: &[Judged]) -> anyhow::Result<()> {
         let mut results: Vec<(Kind, (f64, f64))> = Vec::new();
         for (j, found) in queries.iter().zip(&candidates) {
             let q = parse(&j.q);
-            let mut lexical: Vec<&Candidate> = found
-                .items
-                .iter()
-                .filter(|c| c.lexical_rank.is_some())
-                .collect();
-            lexical.sort_by_key(|c| c.lexical_rank);
             let mut c = 0f32;
-            for cand in lexical.iter().take(k) {
+            for cand in lexical_order(found).iter().take(k) {
                 c = c.max(search.lexical().coverage(&q, &cand.id)?);
             }
             let ranked = fuse_with(
@@ -617,20 +622,9 @@ fn sweep(search: &Search, queries: &[Judged]) -> anyhow::Result<()> {
             );
             results.push((j.kind, judge(j, &ranked)));
         }
-        let avg = |kind: Option<Kind>, recall: bool| {
-            mean(
-                results
-                    .iter()
-                    .filter(|(kk, _)| kind.is_none_or(|want| *kk == want))
-                    .map(|(_, (rr, r))| if recall { *r } else { *rr }),
-            )
-        };
-        println!(
-            "| product, coverage best of the lexical top {k} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            avg(None, false),
-            avg(Some(Kind::Keyword), false),
-            avg(Some(Kind::Paraphrase), false),
-            avg(None, true)
+        print_row(
+            &format!("product, coverage best of the lexical top {k}"),
+            &results,
         );
     }
     let product = |w: f32| Rule::Covered(w, COVERAGE_POWER as f32);
