@@ -7,8 +7,8 @@
 //! ids are read once into memory (segments never change), so the doc store is never read on the
 //! search path.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,6 +48,11 @@ const TITLE_BOOST: f32 = 2.5;
 const AUTHORS_BOOST: f32 = 1.5;
 /// An arXiv id typed as a term puts that paper first.
 const ID_BOOST: f32 = 10.0;
+/// How many of a text query's best BM25 matches are ranked again by how much of the query each
+/// holds ([`LexicalIndex::coordinate`]); the rest follow in BM25 order.
+pub const RESCORE_WINDOW: usize = 100;
+/// The power of a match's coverage of the query that its BM25 score is multiplied by.
+const COORDINATION_POWER: i32 = 2;
 
 /// The analyser for titles and abstracts: words split on what is not alphanumeric, over-long
 /// ones dropped, lower-cased, folded to ASCII (so "Erdős" is found as "erdos", and "ﬁne" with
@@ -68,7 +73,8 @@ struct Fields {
     published: Field,
 }
 
-/// A lexical hit: the paper id and its BM25 score.
+/// A lexical hit: the paper id and its score (BM25, and in the window ranked again, BM25 scaled
+/// by how much of the query the paper holds: [`LexicalIndex::coordinate`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub id: String,
@@ -381,10 +387,10 @@ impl LexicalIndex {
             let (docs, total) = searcher.search(&query, &(collector, Count))?;
             (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total)
         } else {
-            let collector = TopDocs::with_limit(limit)
-                .and_offset(offset)
-                .order_by_score();
-            if flat {
+            // The window is ranked again as a whole, so every page is cut from the same order.
+            let window = self.rescore_window(q);
+            let collector = TopDocs::with_limit((offset + limit).max(window)).order_by_score();
+            let (mut ranked, total) = if flat {
                 // Ranking and counting run apart: a top-k collector alone lets tantivy skip
                 // blocks that cannot reach the top of a flat union of terms (block-max WAND),
                 // and counting needs no scores.
@@ -397,7 +403,11 @@ impl LexicalIndex {
                 // match by match anyway: one pass ranks and counts (a phrase checks positions
                 // once instead of twice).
                 searcher.search(&query, &(collector, Count))?
-            }
+            };
+            order_ties(&mut ranked);
+            let window = ranked.len().min(window);
+            self.coordinate(&searcher, q, &mut ranked[..window], window)?;
+            (ranked.into_iter().skip(offset).take(limit).collect(), total)
         };
         Ok((self.hits(&searcher, addrs)?, total))
     }
@@ -409,9 +419,56 @@ impl LexicalIndex {
             return Ok(self.search(q, 0, limit)?.0);
         }
         let searcher = self.reader.searcher();
-        let collector = TopDocs::with_limit(limit.max(1)).order_by_score();
-        let addrs = searcher.search(&self.build_query(q).0, &collector)?;
-        self.hits(&searcher, addrs)
+        // The same window as a page's, so that this leg ranks as lexical search does.
+        let window = self.rescore_window(q);
+        let collector = TopDocs::with_limit(limit.max(window)).order_by_score();
+        let mut ranked = searcher.search(&self.build_query(q).0, &collector)?;
+        order_ties(&mut ranked);
+        if window > 0 {
+            self.coordinate(&searcher, q, &mut ranked, window)?;
+        }
+        ranked.truncate(limit.max(1));
+        self.hits(&searcher, ranked)
+    }
+
+    /// Scores BM25 matches (best first) again as `bm25 · c²`, where `c` is how much of the
+    /// query the paper holds ([`LexicalIndex::coverage`]), and ranks the first `window` of them
+    /// by the new score; ties keep the BM25 order, and the rest stay in BM25 order.
+    ///
+    /// BM25 adds up each word's evidence, and one rare word in a title can outweigh a paper
+    /// that holds every word of the query: for `minimax generalization rate`, papers with
+    /// "MiniMax" or "General" in their titles ranked above the one whose abstract speaks of "the
+    /// minimax optimal generalization rate". Scaling by the share of the query held is Lucene's
+    /// classic coordination factor (`coord`), with each word weighted by its rarity as in
+    /// [`LexicalIndex::coverage`], and squared as the hybrid rule squares it
+    /// ([`crate::search::fuse`]).
+    fn coordinate(
+        &self,
+        searcher: &Searcher,
+        q: &ParsedQuery,
+        ranked: &mut [(f32, DocAddress)],
+        window: usize,
+    ) -> anyhow::Result<()> {
+        if ranked.is_empty() {
+            return Ok(());
+        }
+        let addrs: Vec<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
+        for ((score, _), c) in ranked.iter_mut().zip(self.coverages(searcher, q, &addrs)?) {
+            *score *= c.powi(COORDINATION_POWER);
+        }
+        let window = window.min(ranked.len());
+        ranked[..window].sort_by(|a, b| b.0.total_cmp(&a.0));
+        Ok(())
+    }
+
+    /// How many of the best BM25 matches [`LexicalIndex::coordinate`] ranks again: none for a
+    /// query of one word, which every match holds.
+    fn rescore_window(&self, q: &ParsedQuery) -> usize {
+        if self.query_words(q).len() > 1 {
+            RESCORE_WINDOW
+        } else {
+            0
+        }
     }
 
     fn hits(&self, searcher: &Searcher, addrs: Vec<(f32, DocAddress)>) -> anyhow::Result<Vec<Hit>> {
@@ -644,63 +701,104 @@ impl LexicalIndex {
 
     /// How much of the query's text the paper `id` contains, from 0 to 1: the share of the
     /// query's distinct words, each weighted by its inverse document frequency in abstracts,
-    /// that occur in the paper's title, abstract or authors. 0 when the paper is not indexed.
+    /// that occur in the paper's title, abstract or authors. An arXiv id in the query points
+    /// at a paper rather than naming words: the paper it names holds the whole query, and for
+    /// any other the id counts for neither side. 0 when the paper is not indexed.
     pub fn coverage(&self, q: &ParsedQuery, id: &str) -> anyhow::Result<f32> {
-        let f = self.fields;
         let searcher = self.reader.searcher();
         let found = searcher.search(
-            &TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic),
+            &TermQuery::new(
+                Term::from_field_text(self.fields.id, id),
+                IndexRecordOption::Basic,
+            ),
             &TopDocs::with_limit(1).order_by_score(),
         )?;
         let Some(&(_, addr)) = found.first() else {
             return Ok(0.0);
         };
-        let segment = searcher.segment_reader(addr.segment_ord);
-        let contains = |term: &Term| -> anyhow::Result<bool> {
-            let postings = segment
-                .inverted_index(term.field())?
-                .read_postings(term, IndexRecordOption::Basic)?;
-            // A fresh postings list stands on its first document, and tantivy only seeks
-            // forwards: one that starts past the paper cannot hold it.
-            Ok(postings
-                .is_some_and(|mut p| p.doc() <= addr.doc_id && p.seek(addr.doc_id) == addr.doc_id))
-        };
+        Ok(self.coverages(&searcher, q, &[addr])?[0])
+    }
+
+    /// [`LexicalIndex::coverage`] of each paper in `addrs`, in that order. Each word's postings
+    /// are read once per segment, walking the papers in document order.
+    fn coverages(
+        &self,
+        searcher: &Searcher,
+        q: &ParsedQuery,
+        addrs: &[DocAddress],
+    ) -> anyhow::Result<Vec<f32>> {
+        let f = self.fields;
+        let mut by_segment: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
+        for (i, addr) in addrs.iter().enumerate() {
+            by_segment
+                .entry(addr.segment_ord)
+                .or_default()
+                .push((addr.doc_id, i));
+        }
+        for papers in by_segment.values_mut() {
+            papers.sort_unstable();
+        }
         let docs = searcher.num_docs() as f32;
-        // Each distinct stemmed word, with the text it came from: authors are indexed unstemmed.
-        // The paper's own arXiv id, if the query names it, is held by the paper: it is left out
-        // rather than counted as words the paper lacks.
-        let own_id = |t: &&String| {
-            crate::domain::ArxivId::parse_lenient(t).is_ok_and(|parsed| parsed.as_str() == id)
-        };
-        let mut parts: Vec<&str> = q.phrases.iter().map(String::as_str).collect();
-        parts.extend(q.terms.iter().filter(|t| !own_id(t)).map(String::as_str));
-        let text = parts.join(" ");
-        let mut words: Vec<(String, &str)> = self
-            .tokens(&text)
-            .into_iter()
-            .map(|(from, to, t)| (t, &text[from..to]))
-            .collect();
-        words.sort();
-        words.dedup_by(|a, b| a.0 == b.0);
-        let (mut have, mut all) = (0f32, 0f32);
-        for (word, raw) in &words {
-            let in_summary = Term::from_field_text(f.summary, word);
+        let (mut have, mut all) = (vec![0f32; addrs.len()], 0f32);
+        let mut held = vec![false; addrs.len()];
+        for (word, raw) in self.query_words(q) {
+            let in_summary = Term::from_field_text(f.summary, &word);
             let df = searcher.doc_freq(&in_summary)? as f32;
             let idf = (1.0 + (docs - df + 0.5) / (df + 0.5)).ln();
             all += idf;
-            let mut found =
-                contains(&in_summary)? || contains(&Term::from_field_text(f.title, word))?;
-            if !found {
-                found = self
-                    .analyze(f.authors, raw)
-                    .iter()
-                    .try_fold(false, |any, t| Ok::<_, anyhow::Error>(any || contains(t)?))?;
+            // Authors are indexed unstemmed, so they are looked up by the word as typed.
+            let mut terms = vec![in_summary, Term::from_field_text(f.title, &word)];
+            terms.extend(self.analyze(f.authors, &raw));
+            held.fill(false);
+            for (&segment_ord, papers) in &by_segment {
+                let segment = searcher.segment_reader(segment_ord);
+                for term in &terms {
+                    for_holders(segment, term, papers, |i| held[i] = true)?;
+                }
             }
-            if found {
-                have += idf;
+            for (sum, &held) in have.iter_mut().zip(&held) {
+                if held {
+                    *sum += idf;
+                }
             }
         }
-        Ok(if all > 0.0 { have / all } else { 0.0 })
+        let mut coverages: Vec<f32> = have
+            .into_iter()
+            .map(|sum| if all > 0.0 { sum / all } else { 0.0 })
+            .collect();
+        for id in q
+            .terms
+            .iter()
+            .filter_map(|t| crate::domain::ArxivId::parse_lenient(t).ok())
+        {
+            let named = Term::from_field_text(f.id, id.as_str());
+            for (&segment_ord, papers) in &by_segment {
+                let segment = searcher.segment_reader(segment_ord);
+                for_holders(segment, &named, papers, |i| coverages[i] = 1.0)?;
+            }
+        }
+        Ok(coverages)
+    }
+
+    /// The query's distinct words as the title and abstract are indexed (stemmed), each with
+    /// the text it came from; arXiv ids are left out.
+    fn query_words(&self, q: &ParsedQuery) -> Vec<(String, String)> {
+        let mut parts: Vec<&str> = q.phrases.iter().map(String::as_str).collect();
+        parts.extend(
+            q.terms
+                .iter()
+                .filter(|t| crate::domain::ArxivId::parse_lenient(t).is_err())
+                .map(String::as_str),
+        );
+        let text = parts.join(" ");
+        let mut words: Vec<(String, String)> = self
+            .tokens(&text)
+            .into_iter()
+            .map(|(from, to, t)| (t, text[from..to].to_owned()))
+            .collect();
+        words.sort();
+        words.dedup_by(|a, b| a.0 == b.0);
+        words
     }
 
     /// The analyser that splits text into lower-cased words (`stemmed`: and stems them, as the
@@ -729,6 +827,38 @@ impl LexicalIndex {
         }
         out
     }
+}
+
+/// Puts equal scores in document order. tantivy's top-k breaks ties by document too, though not
+/// the same way for every number of hits asked for: this cuts every page from one ranking.
+fn order_ties(ranked: &mut [(f32, DocAddress)]) {
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+}
+
+/// Calls `found(i)` for each of a segment's `papers` (document, index), sorted by document,
+/// that holds `term`.
+fn for_holders(
+    segment: &SegmentReader,
+    term: &Term,
+    papers: &[(u32, usize)],
+    mut found: impl FnMut(usize),
+) -> anyhow::Result<()> {
+    let Some(mut postings) = segment
+        .inverted_index(term.field())?
+        .read_postings(term, IndexRecordOption::Basic)?
+    else {
+        return Ok(());
+    };
+    // Postings only seek forwards, hence the papers in document order.
+    for &(doc, i) in papers {
+        if postings.doc() < doc {
+            postings.seek(doc);
+        }
+        if postings.doc() == doc {
+            found(i);
+        }
+    }
+    Ok(())
 }
 
 fn read_payload(index: &Index) -> Option<Payload> {

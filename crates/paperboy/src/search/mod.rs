@@ -618,7 +618,8 @@ pub struct Candidate {
     pub id: String,
     /// Cosine similarity to the query; None when the paper has no vector yet.
     pub cosine: Option<f32>,
-    /// BM25 score, when the lexical leg returned the paper.
+    /// The lexical leg's score (BM25 scaled by the paper's coverage of the query, squared),
+    /// when that leg returned the paper.
     pub bm25: Option<f32>,
     /// 0-based rank in the semantic leg, when it returned the paper.
     pub semantic_rank: Option<usize>,
@@ -634,8 +635,10 @@ pub struct Candidate {
 ///          + (1 − w) · c² · bm25(d) / bm25_max
 /// ```
 ///
-/// where `w` is [`SEMANTIC_WEIGHT`] and `c` is how much of the query the best lexical match
-/// contains (its IDF-weighted share of the query's words, [`Candidates::lexical_coverage`]).
+/// where `w` is [`SEMANTIC_WEIGHT`], `c` is how much of the query the best lexical match
+/// contains (its IDF-weighted share of the query's words, [`Candidates::lexical_coverage`]),
+/// and `bm25(d)` is the lexical leg's score, itself BM25 scaled by the square of how much of
+/// the query `d` holds (`index::LexicalIndex::coordinate`).
 /// This is the convex combination of min-max normalised scores that Bruch, Gai and Ingber
 /// ("An Analysis of Fusion Functions for Hybrid Retrieval", ACM TOIS 2023) found better than
 /// rank fusion, with the lexical leg's say scaled by its own evidence: a keyword query's best

@@ -586,6 +586,113 @@ async fn coverage_weighs_the_query_words_a_paper_lacks_wherever_it_lies_in_the_i
 }
 
 #[tokio::test]
+async fn a_paper_holding_every_query_word_outranks_one_rare_word_in_a_title() {
+    // The case a reviewer found on the demo: for `minimax generalization rate`, papers with
+    // "MiniMax" or "General" in their titles outranked the one paper whose abstract holds all
+    // three words, which BM25 alone put 24th.
+    let id = |i: usize| format!("2503.{:05}", 60000 + i);
+    let filler = "We study models, data and training at scale with careful experiments";
+    let mut papers = vec![
+        serde_json::json!({"id": id(0), "title": "MiniMax Sparse Attention",
+            "abstract": "A sparse attention kernel whose error rate stays low."}),
+        serde_json::json!({"id": id(1), "title": "Minimax Lower Bounds for Bandits",
+            "abstract": "Minimax bounds on regret."}),
+        serde_json::json!({"id": id(2), "title": "The Hamilton-Jacobi Theory of Deep Learning",
+            "abstract": format!("{filler}. Among its consequences: the minimax optimal \
+                generalization rate for fixed time; adversarial robustness controlled by the \
+                perturbation; backpropagation as a characteristic flow. {filler}.")}),
+    ];
+    for i in 3..40 {
+        let title = if i % 2 == 0 {
+            format!("General Agents for Terminal Use {i}")
+        } else {
+            format!("Cross-Domain Generalization Failure {i}")
+        };
+        papers.push(serde_json::json!({"id": id(i), "title": title,
+            "abstract": format!("{filler}; the success rate improves {i}.")}));
+    }
+    let (_data, search) = search_over(papers.into_iter()).await;
+    let top = |q: &str, limit: usize| {
+        let q = paperboy::search::query::parse(q);
+        let (hits, _) = search.lexical().search(&q, 0, limit).unwrap();
+        let leg: Vec<String> = search
+            .lexical()
+            .top(&q, limit)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        let page: Vec<String> = hits.into_iter().map(|h| h.id).collect();
+        assert_eq!(
+            page, leg,
+            "the page and the hybrid search's lexical leg agree"
+        );
+        page
+    };
+    assert_eq!(top("minimax generalization rate", 3)[0], id(2));
+    // A paper named by its arXiv id holds the whole query, whatever words it lacks.
+    assert_eq!(
+        top(&format!("{} minimax generalization", id(5)), 3)[0],
+        id(5)
+    );
+}
+
+#[tokio::test]
+async fn lexical_pages_across_the_reranked_window_repeat_no_paper_and_skip_none() {
+    // 250 papers that hold the query's words in different shares, so that ranking the first
+    // hundred again by coverage reorders them: every page is still cut from one order.
+    let words = ["quokka", "spin", "chain", "battery", "ergotropy"];
+    let held = |i: usize| -> Vec<&str> {
+        words
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| (i >> k) & 1 == 1 || *k == i % words.len())
+            .map(|(_, w)| *w)
+            .collect()
+    };
+    let (_data, search) = search_over((0..250).map(|i: usize| {
+        let held = held(i);
+        serde_json::json!({
+            "id": format!("2503.{:05}", 50000 + i),
+            "title": format!("{} number {i}", held[0]),
+            "abstract": format!("{} {}.", held.join(" "), "work ".repeat(i % 7)),
+        })
+    }))
+    .await;
+    let q = paperboy::search::query::parse("quokka spin chain battery ergotropy");
+    let mut seen: Vec<String> = Vec::new();
+    for page in 0..13 {
+        let (hits, total) = search.lexical().search(&q, page * 20, 20).unwrap();
+        assert_eq!(total, 250);
+        seen.extend(hits.into_iter().map(|h| h.id));
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "a paper on two pages");
+    assert_eq!(seen.len(), 250, "every paper on some page");
+    let first: Vec<String> = search
+        .lexical()
+        .search(&q, 0, 150)
+        .unwrap()
+        .0
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(first, seen[..150]);
+    // In the window ranked again, every paper holding all five words ranks above every one
+    // holding three or fewer (BM25 alone puts papers with one rare title word first).
+    let words_held: Vec<usize> = seen[..paperboy::search::index::RESCORE_WINDOW]
+        .iter()
+        .map(|id| held(id[5..].parse::<usize>().unwrap() - 50000).len())
+        .collect();
+    let last_of_five = words_held.iter().rposition(|&n| n == 5).unwrap();
+    let first_of_three = words_held.iter().position(|&n| n <= 3).unwrap();
+    assert!(last_of_five < first_of_three, "{words_held:?}");
+    assert_eq!(words_held[0], 5);
+}
+
+#[tokio::test]
 async fn only_a_new_title_or_abstract_gets_a_paper_embedded_again() {
     let t = TestApp::spawn_with_env(&[], &[("PAPERBOY_EMBEDDER", "hashed")]).await;
     let (store, search) = (&t.app.store, &t.app.search);
