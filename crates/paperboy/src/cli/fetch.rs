@@ -31,6 +31,8 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<ExitCode> {
     if !bad.is_empty() {
         bail!("{}", bad.join("; "));
     }
+    // arXiv can take its time: say what is being waited for before the request goes.
+    report!("asking {} for {} paper(s)", config.arxiv.api_url, ids.len());
     let app = App::build(config).await?;
     let report = fetch_papers(&app.store, &app.arxiv.api, &ids).await?;
     for paper in &report.papers {

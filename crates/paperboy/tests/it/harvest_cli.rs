@@ -235,6 +235,10 @@ async fn fetch_stores_papers_by_id_and_reports_the_missing() {
     .await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!("asking {}", fake.api_url())) && err.contains("for 3 paper(s)"),
+        "{err}"
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "1605.08386v1\tHeat-bath random walks with Markov bases\n\
