@@ -73,8 +73,8 @@ struct Fields {
     published: Field,
 }
 
-/// A lexical hit: the paper id and its score (BM25, and in the window ranked again, BM25 scaled
-/// by how much of the query the paper holds: [`LexicalIndex::coordinate`]).
+/// A lexical hit: the paper id and its score, BM25 scaled by the square of how much of the query
+/// the paper holds ([`LexicalIndex::coordinate`]; plain BM25 for a query of one word).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub id: String,
@@ -405,8 +405,9 @@ impl LexicalIndex {
                 searcher.search(&query, &(collector, Count))?
             };
             order_ties(&mut ranked);
-            let window = ranked.len().min(window);
-            self.coordinate(&searcher, q, &mut ranked[..window], window)?;
+            if window > 0 {
+                self.coordinate(&searcher, q, &mut ranked, window)?;
+            }
             (ranked.into_iter().skip(offset).take(limit).collect(), total)
         };
         Ok((self.hits(&searcher, addrs)?, total))
@@ -575,7 +576,7 @@ impl LexicalIndex {
                     ));
                 }
             }
-            if let Ok(id) = crate::domain::ArxivId::parse(term) {
+            if let Ok(id) = crate::domain::ArxivId::parse_lenient(term) {
                 should.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(
@@ -738,7 +739,14 @@ impl LexicalIndex {
         for papers in by_segment.values_mut() {
             papers.sort_unstable();
         }
-        let docs = searcher.num_docs() as f32;
+        // Counted as tantivy's BM25 counts them, deleted documents included: a document
+        // frequency counts those too until a merge drops them, and against the live count alone
+        // a common word's idf would turn negative after updates.
+        let docs: f32 = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.max_doc() as f32)
+            .sum();
         let (mut have, mut all) = (vec![0f32; addrs.len()], 0f32);
         let mut held = vec![false; addrs.len()];
         for (word, raw) in self.query_words(q) {

@@ -638,6 +638,55 @@ async fn a_paper_holding_every_query_word_outranks_one_rare_word_in_a_title() {
 }
 
 #[tokio::test]
+async fn coverage_stays_a_share_after_updates_leave_deleted_documents_in_the_index() {
+    // An update deletes a paper's document and adds a new one; until a merge drops the deleted
+    // ones, a word's document frequency counts them. Weighed against the live documents alone,
+    // a common word's idf turned negative, and papers holding fewer of the query's words came
+    // first.
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&data.path().join("paperboy.db"))
+        .await
+        .unwrap();
+    let id = |i: usize| format!("2503.{:05}", 30000 + i);
+    let summary = |i: usize, round: usize| {
+        let words = match i {
+            0..20 => "the model",
+            20..25 => "their model and the data",
+            _ => "their model and a data",
+        };
+        format!("{words}, round {round}.")
+    };
+    let search = Search::open(&data.path().join("search"), None).unwrap();
+    for round in 0..3 {
+        let lines: Vec<String> = (0..30)
+            .filter(|&i| round == 0 || i < 20)
+            .map(|i| {
+                serde_json::json!({"id": id(i), "title": format!("Paper {i}"),
+                    "abstract": summary(i, round),
+                    "published": "2025-03-04T00:00:00Z",
+                    "updated": format!("2025-04-0{}T00:00:00Z", round + 1)})
+                .to_string()
+            })
+            .collect();
+        let file = data.path().join(format!("round{round}.jsonl"));
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        import(&store, file).await;
+        search.catch_up(&store).await.unwrap();
+    }
+    let q = paperboy::search::query::parse("the their");
+    for i in [0, 22, 27] {
+        let c = search.lexical().coverage(&q, &id(i)).unwrap();
+        assert!((0.0..=1.0).contains(&c), "{c} for {}", id(i));
+    }
+    assert_eq!(search.lexical().coverage(&q, &id(22)).unwrap(), 1.0);
+    let (hits, total) = search.lexical().search(&q, 0, 5).unwrap();
+    assert_eq!(total, 30);
+    let mut top: Vec<String> = hits.into_iter().map(|h| h.id).collect();
+    top.sort();
+    assert_eq!(top, (20..25).map(id).collect::<Vec<_>>());
+}
+
+#[tokio::test]
 async fn lexical_pages_across_the_reranked_window_repeat_no_paper_and_skip_none() {
     // 250 papers that hold the query's words in different shares, so that ranking the first
     // hundred again by coverage reorders them: every page is still cut from one order.
