@@ -388,7 +388,8 @@ impl LexicalIndex {
             (docs.into_iter().map(|(_, a)| (0.0, a)).collect(), total)
         } else {
             // The window is ranked again as a whole, so every page is cut from the same order.
-            let window = self.rescore_window(q);
+            let words = self.query_words(q);
+            let window = rescore_window(&words);
             let collector = TopDocs::with_limit((offset + limit).max(window)).order_by_score();
             let (mut ranked, total) = if flat {
                 // Ranking and counting run apart: a top-k collector alone lets tantivy skip
@@ -404,37 +405,41 @@ impl LexicalIndex {
                 // once instead of twice).
                 searcher.search(&query, &(collector, Count))?
             };
-            order_ties(&mut ranked);
-            if window > 0 {
-                self.coordinate(&searcher, q, &mut ranked, window)?;
-            }
+            self.coordinate(&searcher, q, &words, &mut ranked, window)?;
             (ranked.into_iter().skip(offset).take(limit).collect(), total)
         };
         Ok((self.hits(&searcher, addrs)?, total))
     }
 
-    /// The best `limit` BM25 hits for a query with text, without counting the rest (the
-    /// lexical leg of a hybrid search).
-    pub fn top(&self, q: &ParsedQuery, limit: usize) -> anyhow::Result<Vec<Hit>> {
+    /// The best `limit` hits for a query with text, ranked as [`LexicalIndex::search`] ranks
+    /// them but without counting the rest (the lexical leg of a hybrid search), and how much of
+    /// the query the first of them holds ([`LexicalIndex::coverage`]; 0 when there is none).
+    pub fn top(&self, q: &ParsedQuery, limit: usize) -> anyhow::Result<(Vec<Hit>, f32)> {
         if q.text_is_empty() {
-            return Ok(self.search(q, 0, limit)?.0);
+            return Ok((self.search(q, 0, limit)?.0, 0.0));
         }
         let searcher = self.reader.searcher();
         // The same window as a page's, so that this leg ranks as lexical search does.
-        let window = self.rescore_window(q);
+        let words = self.query_words(q);
+        let window = rescore_window(&words);
         let collector = TopDocs::with_limit(limit.max(window)).order_by_score();
         let mut ranked = searcher.search(&self.build_query(q).0, &collector)?;
-        order_ties(&mut ranked);
-        if window > 0 {
-            self.coordinate(&searcher, q, &mut ranked, window)?;
-        }
+        let best = match self.coordinate(&searcher, q, &words, &mut ranked, window)? {
+            Some(c) => c,
+            None => match ranked.first() {
+                Some(&(_, addr)) => self.coverages(&searcher, q, &words, &[addr])?[0],
+                None => 0.0,
+            },
+        };
         ranked.truncate(limit.max(1));
-        self.hits(&searcher, ranked)
+        Ok((self.hits(&searcher, ranked)?, best))
     }
 
-    /// Scores BM25 matches (best first) again as `bm25 · c²`, where `c` is how much of the
-    /// query the paper holds ([`LexicalIndex::coverage`]), and ranks the first `window` of them
-    /// by the new score; ties keep the BM25 order, and the rest stay in BM25 order.
+    /// Puts BM25 matches in one order (equal scores by document), scores them again as
+    /// `bm25 · c²`, where `c` is how much of the query (its `words`) the paper holds
+    /// ([`LexicalIndex::coverage`]), and ranks the first `window` of them by the new score; ties
+    /// keep the BM25 order, and the rest stay in BM25 order. Returns the first match's `c`, or
+    /// None when `window` is 0 (nothing is scored again).
     ///
     /// BM25 adds up each word's evidence, and one rare word in a title can outweigh a paper
     /// that holds every word of the query: for `minimax generalization rate`, papers with
@@ -447,29 +452,29 @@ impl LexicalIndex {
         &self,
         searcher: &Searcher,
         q: &ParsedQuery,
+        words: &[(String, String)],
         ranked: &mut [(f32, DocAddress)],
         window: usize,
-    ) -> anyhow::Result<()> {
-        if ranked.is_empty() {
-            return Ok(());
+    ) -> anyhow::Result<Option<f32>> {
+        // tantivy's top-k breaks ties by document too, though not the same way for every number
+        // of hits asked for: this cuts every page from one ranking.
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        if window == 0 || ranked.is_empty() {
+            return Ok(None);
         }
         let addrs: Vec<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
-        for ((score, _), c) in ranked.iter_mut().zip(self.coverages(searcher, q, &addrs)?) {
-            *score *= c.powi(COORDINATION_POWER);
+        let coverages = self.coverages(searcher, q, words, &addrs)?;
+        let mut scored: Vec<(f32, DocAddress, f32)> = ranked
+            .iter()
+            .zip(&coverages)
+            .map(|(&(score, addr), &c)| (score * c.powi(COORDINATION_POWER), addr, c))
+            .collect();
+        let window = window.min(scored.len());
+        scored[..window].sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (slot, &(score, addr, _)) in ranked.iter_mut().zip(&scored) {
+            *slot = (score, addr);
         }
-        let window = window.min(ranked.len());
-        ranked[..window].sort_by(|a, b| b.0.total_cmp(&a.0));
-        Ok(())
-    }
-
-    /// How many of the best BM25 matches [`LexicalIndex::coordinate`] ranks again: none for a
-    /// query of one word, which every match holds.
-    fn rescore_window(&self, q: &ParsedQuery) -> usize {
-        if self.query_words(q).len() > 1 {
-            RESCORE_WINDOW
-        } else {
-            0
-        }
+        Ok(Some(scored[0].2))
     }
 
     fn hits(&self, searcher: &Searcher, addrs: Vec<(f32, DocAddress)>) -> anyhow::Result<Vec<Hit>> {
@@ -717,15 +722,17 @@ impl LexicalIndex {
         let Some(&(_, addr)) = found.first() else {
             return Ok(0.0);
         };
-        Ok(self.coverages(&searcher, q, &[addr])?[0])
+        Ok(self.coverages(&searcher, q, &self.query_words(q), &[addr])?[0])
     }
 
-    /// [`LexicalIndex::coverage`] of each paper in `addrs`, in that order. Each word's postings
-    /// are read once per segment, walking the papers in document order.
+    /// [`LexicalIndex::coverage`] of each paper in `addrs`, in that order, for the query `q`
+    /// whose [`LexicalIndex::query_words`] are `words`. Each word's postings are read once per
+    /// segment, walking the papers in document order.
     fn coverages(
         &self,
         searcher: &Searcher,
         q: &ParsedQuery,
+        words: &[(String, String)],
         addrs: &[DocAddress],
     ) -> anyhow::Result<Vec<f32>> {
         let f = self.fields;
@@ -749,14 +756,14 @@ impl LexicalIndex {
             .sum();
         let (mut have, mut all) = (vec![0f32; addrs.len()], 0f32);
         let mut held = vec![false; addrs.len()];
-        for (word, raw) in self.query_words(q) {
-            let in_summary = Term::from_field_text(f.summary, &word);
+        for (word, raw) in words {
+            let in_summary = Term::from_field_text(f.summary, word);
             let df = searcher.doc_freq(&in_summary)? as f32;
             let idf = (1.0 + (docs - df + 0.5) / (df + 0.5)).ln();
             all += idf;
             // Authors are indexed unstemmed, so they are looked up by the word as typed.
-            let mut terms = vec![in_summary, Term::from_field_text(f.title, &word)];
-            terms.extend(self.analyze(f.authors, &raw));
+            let mut terms = vec![in_summary, Term::from_field_text(f.title, word)];
+            terms.extend(self.analyze(f.authors, raw));
             held.fill(false);
             for (&segment_ord, papers) in &by_segment {
                 let segment = searcher.segment_reader(segment_ord);
@@ -837,10 +844,10 @@ impl LexicalIndex {
     }
 }
 
-/// Puts equal scores in document order. tantivy's top-k breaks ties by document too, though not
-/// the same way for every number of hits asked for: this cuts every page from one ranking.
-fn order_ties(ranked: &mut [(f32, DocAddress)]) {
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+/// How many of the best BM25 matches [`LexicalIndex::coordinate`] ranks again for a query of
+/// these words: none for a query of one word, which every match holds.
+fn rescore_window(words: &[(String, String)]) -> usize {
+    if words.len() > 1 { RESCORE_WINDOW } else { 0 }
 }
 
 /// Calls `found(i)` for each of a segment's `papers` (document, index), sorted by document,

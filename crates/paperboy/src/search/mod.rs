@@ -458,8 +458,7 @@ impl Search {
         depth: usize,
     ) -> anyhow::Result<Candidates> {
         let semantic = self.semantic(q, vector, depth)?;
-        let lexical = self.lexical.top(q, depth)?;
-        let lexical_best = lexical.first().map(|h| h.id.clone());
+        let (lexical, lexical_coverage) = self.lexical.top(q, depth)?;
         let mut out: Vec<Candidate> = Vec::with_capacity(semantic.len() + lexical.len());
         let mut at: HashMap<String, usize> = HashMap::with_capacity(out.capacity());
         for (rank, id) in semantic.into_iter().enumerate() {
@@ -481,10 +480,6 @@ impl Search {
             out[i].bm25 = Some(score);
             out[i].lexical_rank = Some(rank);
         }
-        let lexical_coverage = match lexical_best {
-            Some(id) => self.lexical.coverage(q, &id)?,
-            None => 0.0,
-        };
         let cosines = self
             .vectors
             .read()

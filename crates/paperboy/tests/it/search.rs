@@ -619,6 +619,7 @@ async fn a_paper_holding_every_query_word_outranks_one_rare_word_in_a_title() {
             .lexical()
             .top(&q, limit)
             .unwrap()
+            .0
             .into_iter()
             .map(|h| h.id)
             .collect();
