@@ -53,6 +53,9 @@ const ID_BOOST: f32 = 10.0;
 pub const RESCORE_WINDOW: usize = 100;
 /// The power of a match's coverage of the query that its BM25 score is multiplied by.
 const COORDINATION_POWER: i32 = 2;
+/// How far apart, as a share, two sums of the same BM25 term scores can fall when they are
+/// added up in different orders (a few f32 roundings; a hundred times that, to be safe).
+const SCORE_NOISE: f32 = 1e-5;
 
 /// The analyser for titles and abstracts: words split on what is not alphanumeric, over-long
 /// ones dropped, lower-cased, folded to ASCII (so "Erdős" is found as "erdos", and "ﬁne" with
@@ -390,19 +393,20 @@ impl LexicalIndex {
             // The window is ranked again as a whole, so every page is cut from the same order.
             let words = self.query_words(q);
             let window = rescore_window(&words);
-            let collector = TopDocs::with_limit((offset + limit).max(window)).order_by_score();
+            let need = (offset + limit).max(window);
             let (mut ranked, total) = if flat {
                 // Ranking and counting run apart: a top-k collector alone lets tantivy skip
                 // blocks that cannot reach the top of a flat union of terms (block-max WAND),
                 // and counting needs no scores.
                 (
-                    searcher.search(&query, &collector)?,
+                    self.ranked_flat(&searcher, query.as_ref(), need)?,
                     searcher.search(&query, &Count)?,
                 )
             } else {
                 // Any other query is an intersection (a phrase or a filter), which tantivy scores
                 // match by match anyway: one pass ranks and counts (a phrase checks positions
                 // once instead of twice).
+                let collector = TopDocs::with_limit(need).order_by_score();
                 searcher.search(&query, &(collector, Count))?
             };
             self.coordinate(&searcher, q, &words, &mut ranked, window)?;
@@ -422,8 +426,13 @@ impl LexicalIndex {
         // The same window as a page's, so that this leg ranks as lexical search does.
         let words = self.query_words(q);
         let window = rescore_window(&words);
-        let collector = TopDocs::with_limit(limit.max(window)).order_by_score();
-        let mut ranked = searcher.search(&self.build_query(q).0, &collector)?;
+        let need = limit.max(window);
+        let mut ranked = match self.build_query(q) {
+            (query, true) => self.ranked_flat(&searcher, query.as_ref(), need)?,
+            (query, false) => {
+                searcher.search(&query, &TopDocs::with_limit(need).order_by_score())?
+            }
+        };
         let best = match self.coordinate(&searcher, q, &words, &mut ranked, window)? {
             Some(c) => c,
             None => match ranked.first() {
@@ -433,6 +442,54 @@ impl LexicalIndex {
         };
         ranked.truncate(limit.max(1));
         Ok((self.hits(&searcher, ranked)?, best))
+    }
+
+    /// The best `need` matches of a flat union of term queries (see
+    /// [`LexicalIndex::build_query`]), by their BM25 scores, equal scores in document order.
+    ///
+    /// Block-max WAND adds up a match's term scores in whatever order its pruning left the
+    /// terms in, which depends on how many hits were asked for, so one paper's score can differ
+    /// in the last bits from one page to the next, and papers with (nearly) equal scores swap
+    /// places or fall off a page's end. The matches WAND finds are therefore scored again
+    /// match by match, which adds the terms up in one order, and more are asked for until the
+    /// last one asked for scores clearly below the `need`th: every match that WAND left out then
+    /// scores below the `need`th too, so each page is cut from the same ranking.
+    fn ranked_flat(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        need: usize,
+    ) -> anyhow::Result<Vec<(f32, DocAddress)>> {
+        let need = need.max(1);
+        let mut ask = need + need / 4 + 1;
+        loop {
+            let found = searcher.search(query, &TopDocs::with_limit(ask).order_by_score())?;
+            let floor = found.last().map_or(0.0, |&(score, _)| score);
+            let ids: Vec<Term> = self
+                .ids_of(searcher, found.iter().map(|&(_, addr)| addr))?
+                .into_iter()
+                .flatten()
+                .map(|id| Term::from_field_text(self.fields.id, &id))
+                .collect();
+            let only_these = BoostQuery::new(Box::new(TermSetQuery::new(ids)), 0.0);
+            let mut exact = searcher.search(
+                &BooleanQuery::new(vec![
+                    (Occur::Must, query.box_clone()),
+                    (Occur::Must, Box::new(only_these)),
+                ]),
+                &TopDocs::with_limit(found.len().max(1)).order_by_score(),
+            )?;
+            exact.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let settled = found.len() < ask
+                || exact
+                    .get(need - 1)
+                    .is_some_and(|&(score, _)| score > floor * (1.0 + SCORE_NOISE));
+            if settled {
+                exact.truncate(need);
+                return Ok(exact);
+            }
+            ask *= 2;
+        }
     }
 
     /// Puts BM25 matches in one order (equal scores by document), scores them again as
@@ -456,8 +513,7 @@ impl LexicalIndex {
         ranked: &mut [(f32, DocAddress)],
         window: usize,
     ) -> anyhow::Result<Option<f32>> {
-        // tantivy's top-k breaks ties by document too, though not the same way for every number
-        // of hits asked for: this cuts every page from one ranking.
+        // Equal scores in document order, as tantivy's top-k orders them.
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         if window == 0 || ranked.is_empty() {
             return Ok(None);
