@@ -8,6 +8,8 @@
 //! Every search also has feeds, `/search/feed.{rss,atom,json}` with the page's query string
 //! (see `web::feeds`), which the page announces in its head.
 
+use std::collections::HashSet;
+
 use askama::Template;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -20,6 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::error::{ApiError, ErrorBody, PageError, query_error};
 use super::feeds::{self, FEED_LIMIT, FeedLink, FeedMeta};
 use super::hf::{HfDailyPaper, hf_daily_paper};
+use super::session;
 use crate::app::App;
 use crate::domain::{ArxivId, Paper, quoted};
 use crate::search::highlight::{Highlighter, Span, SpanKind, window};
@@ -305,12 +308,17 @@ fn item(paper: &Paper, highlighter: &mut Highlighter, base: &str) -> HfSearchIte
 pub struct Hit {
     rank: usize,
     href: String,
-    title: Vec<Span>,
+    /// The paper id as one path segment, for the upvote button.
+    id_segment: String,
+    title: String,
+    title_spans: Vec<Span>,
     authors: String,
     snippet: Vec<Span>,
     published: Option<String>,
     categories: Vec<String>,
     upvotes: i64,
+    /// Whether the viewer has upvoted it.
+    upvoted: bool,
     num_comments: i64,
 }
 
@@ -472,19 +480,31 @@ pub async fn search_page(
         }
         view.by_meaning = results.mode != Mode::Lexical;
         let mut highlighter = app.search.highlighter(&query);
+        let upvoted = match session::current() {
+            Some(viewer) => {
+                let ids: Vec<ArxivId> = papers.iter().map(|p| p.id.clone()).collect();
+                app.store
+                    .upvoted_among(viewer.member.account_id, &ids)
+                    .await?
+            }
+            None => HashSet::new(),
+        };
         view.hits = papers
             .iter()
             .enumerate()
             .map(|(i, p)| Hit {
                 rank: page * PAGE_SIZE + i + 1,
                 href: format!("/papers/{}", p.id),
-                title: highlighter.spans(&p.title),
+                id_segment: super::community::id_segment(&p.id),
+                title: p.title.clone(),
+                title_spans: highlighter.spans(&p.title),
                 authors: author_line(&p.authors),
                 snippet: window(&highlighter.spans(&p.summary), SNIPPET_CHARS),
                 published: crate::search::index::paper_day(p)
                     .map(|d| d.format("%b %-d, %Y").to_string()),
                 categories: p.categories.iter().take(3).cloned().collect(),
                 upvotes: p.upvotes,
+                upvoted: upvoted.contains(p.id.as_str()),
                 num_comments: p.num_comments,
             })
             .collect();

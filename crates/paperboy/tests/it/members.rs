@@ -122,6 +122,13 @@ async fn upvotes_toggle_add_to_imported_counts_and_survive_reimports() {
     let (_, page) = get_with(&t, &s, "/papers/2608.90002").await;
     assert!(page.contains("vote-box vote-box-lg upvoted"), "{page}");
     assert!(page.contains(">ada<"), "upvoter listed");
+    // Search results carry the same button, marked for the viewer, and anonymous ones unmarked.
+    let (_, results) = get_with(&t, &s, "/search?q=calm+paper&mode=lexical").await;
+    let button = r#"action="/papers/2608.90002/upvote"><input type="hidden" name="csrf""#;
+    assert!(results.contains(button), "{results}");
+    assert!(results.contains(r#"value="down"><button class="vote-box upvoted""#));
+    let (_, results) = t.get_text("/search?q=calm+paper&mode=lexical").await;
+    assert!(results.contains(button) && !results.contains("vote-box upvoted"));
     let res = t
         .client
         .get(format!("{}/api/daily_papers?date=2026-08-21", t.base_url))
