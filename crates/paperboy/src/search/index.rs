@@ -16,12 +16,12 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector as _, Count, TopDocs};
 use tantivy::columnar::Column;
 use tantivy::index::{IndexMeta, SegmentId};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EnableScoring, Occur, PhraseQuery,
+    Query, RangeQuery, Scorer as _, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -31,7 +31,7 @@ use tantivy::tokenizer::{
     Stemmer, TextAnalyzer,
 };
 use tantivy::{
-    DateTime, DocAddress, DocSet as _, Index, IndexReader, IndexWriter, Order, ReloadPolicy,
+    DateTime, DocAddress, DocId, DocSet as _, Index, IndexReader, IndexWriter, Order, ReloadPolicy,
     Searcher, SegmentReader, TantivyDocument, Term,
 };
 
@@ -53,9 +53,10 @@ const ID_BOOST: f32 = 10.0;
 pub const RESCORE_WINDOW: usize = 100;
 /// The power of a match's coverage of the query that its BM25 score is multiplied by.
 const COORDINATION_POWER: i32 = 2;
-/// How far apart, as a share, two sums of the same BM25 term scores can fall when they are
-/// added up in different orders (a few f32 roundings; a hundred times that, to be safe).
-const SCORE_NOISE: f32 = 1e-5;
+/// How close, as a share, two BM25 scores are when they may differ only because their term
+/// scores were added up in different orders (that takes a few f32 roundings, about 1e-7
+/// each: this allows a hundred times as much).
+const SCORE_NOISE: f32 = 2e-5;
 
 /// The analyser for titles and abstracts: words split on what is not alphanumeric, over-long
 /// ones dropped, lower-cased, folded to ASCII (so "Erdős" is found as "erdos", and "ﬁne" with
@@ -448,12 +449,12 @@ impl LexicalIndex {
     /// [`LexicalIndex::build_query`]), by their BM25 scores, equal scores in document order.
     ///
     /// Block-max WAND adds up a match's term scores in whatever order its pruning left the
-    /// terms in, which depends on how many hits were asked for, so one paper's score can differ
-    /// in the last bits from one page to the next, and papers with (nearly) equal scores swap
-    /// places or fall off a page's end. The matches WAND finds are therefore scored again
-    /// match by match, which adds the terms up in one order, and more are asked for until the
-    /// last one asked for scores clearly below the `need`th: every match that WAND left out then
-    /// scores below the `need`th too, so each page is cut from the same ranking.
+    /// terms in, which depends on how many hits were asked for: one paper's score can differ in
+    /// the last bits from one page to the next, so papers with equal scores would swap places
+    /// or fall off a page's end. So more matches are asked for until the last one scores
+    /// clearly below the `need`th (every match WAND left out then scores below the `need`th
+    /// too), and matches whose scores are that close to a neighbour's are scored again match by
+    /// match, which adds the terms up in one order. Each page is then cut from one ranking.
     fn ranked_flat(
         &self,
         searcher: &Searcher,
@@ -461,35 +462,61 @@ impl LexicalIndex {
         need: usize,
     ) -> anyhow::Result<Vec<(f32, DocAddress)>> {
         let need = need.max(1);
+        let close = |higher: f32, lower: f32| higher - lower <= higher * SCORE_NOISE;
+        // One weight for every pass: the query's statistics are looked up once.
+        let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
         let mut ask = need + need / 4 + 1;
-        loop {
-            let found = searcher.search(query, &TopDocs::with_limit(ask).order_by_score())?;
-            let floor = found.last().map_or(0.0, |&(score, _)| score);
-            let ids: Vec<Term> = self
-                .ids_of(searcher, found.iter().map(|&(_, addr)| addr))?
-                .into_iter()
-                .flatten()
-                .map(|id| Term::from_field_text(self.fields.id, &id))
-                .collect();
-            let only_these = BoostQuery::new(Box::new(TermSetQuery::new(ids)), 0.0);
-            let mut exact = searcher.search(
-                &BooleanQuery::new(vec![
-                    (Occur::Must, query.box_clone()),
-                    (Occur::Must, Box::new(only_these)),
-                ]),
-                &TopDocs::with_limit(found.len().max(1)).order_by_score(),
-            )?;
-            exact.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let settled = found.len() < ask
-                || exact
-                    .get(need - 1)
-                    .is_some_and(|&(score, _)| score > floor * (1.0 + SCORE_NOISE));
+        let mut found = loop {
+            let top = TopDocs::with_limit(ask).order_by_score();
+            let mut fruits = Vec::new();
+            for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+                fruits.push(top.collect_segment(weight.as_ref(), ord as u32, segment)?);
+            }
+            let mut found = top.merge_fruits(fruits)?;
+            found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let settled = match (found.get(need - 1), found.last()) {
+                (Some(&(at_need, _)), Some(&(last, _))) => {
+                    found.len() < ask || !close(at_need, last)
+                }
+                _ => true,
+            };
             if settled {
-                exact.truncate(need);
-                return Ok(exact);
+                break found;
             }
             ask *= 2;
+        };
+        // The matches that score close to a neighbour, by segment, in document order.
+        let mut again: BTreeMap<u32, Vec<DocId>> = BTreeMap::new();
+        for pair in found.windows(2) {
+            if close(pair[0].0, pair[1].0) {
+                for (_, addr) in pair {
+                    again.entry(addr.segment_ord).or_default().push(addr.doc_id);
+                }
+            }
         }
+        if again.is_empty() {
+            found.truncate(need);
+            return Ok(found);
+        }
+        let mut exact: HashMap<DocAddress, f32> = HashMap::new();
+        for (segment_ord, mut docs) in again {
+            docs.sort_unstable();
+            docs.dedup();
+            let mut scorer = weight.scorer(searcher.segment_reader(segment_ord), 1.0)?;
+            for doc_id in docs {
+                if scorer.doc() <= doc_id && scorer.seek(doc_id) == doc_id {
+                    exact.insert(DocAddress::new(segment_ord, doc_id), scorer.score());
+                }
+            }
+        }
+        for (score, addr) in &mut found {
+            if let Some(&exact) = exact.get(addr) {
+                *score = exact;
+            }
+        }
+        found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        found.truncate(need);
+        Ok(found)
     }
 
     /// Puts BM25 matches in one order (equal scores by document), scores them again as
