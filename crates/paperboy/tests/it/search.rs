@@ -744,6 +744,17 @@ async fn lexical_pages_across_the_reranked_window_repeat_no_paper_and_skip_none(
     let first_of_three = words_held.iter().position(|&n| n <= 3).unwrap();
     assert!(last_of_five < first_of_three, "{words_held:?}");
     assert_eq!(words_held[0], 5);
+    // A one-word query, whose matches tie in groups, pages the same way.
+    let q = paperboy::search::query::parse("chain");
+    let (all, total) = search.lexical().search(&q, 0, 250).unwrap();
+    let all: Vec<String> = all.into_iter().map(|h| h.id).collect();
+    assert_eq!(all.len(), total);
+    let mut paged: Vec<String> = Vec::new();
+    for page in 0..total.div_ceil(7) {
+        let (hits, _) = search.lexical().search(&q, page * 7, 7).unwrap();
+        paged.extend(hits.into_iter().map(|h| h.id));
+    }
+    assert_eq!(paged, all);
 }
 
 #[tokio::test]
