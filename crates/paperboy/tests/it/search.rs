@@ -1141,3 +1141,48 @@ async fn a_hidden_paper_leaves_every_search_mode_and_related_papers_until_shown_
         0
     );
 }
+
+#[tokio::test]
+async fn a_count_leaves_out_papers_that_share_only_stop_words_with_the_query() {
+    // Every paper has "the" and "of"; every third holds "ergotropy", every fifth a phrase.
+    let (_data, search) = search_over((0..60).map(|i: usize| {
+        let word = if i.is_multiple_of(3) {
+            "ergotropy"
+        } else {
+            "entropy"
+        };
+        let phrase = if i.is_multiple_of(5) {
+            " spin chain"
+        } else {
+            ""
+        };
+        serde_json::json!({
+            "id": format!("2503.{:05}", 60000 + i),
+            "title": format!("The study {i} of the charger"),
+            "abstract": format!("On the {word} of the battery{phrase}."),
+            "published": "2025-03-04T00:00:00Z",
+        })
+    }))
+    .await;
+    let lexical = search.lexical();
+    let search_for = |text: &str, offset: usize| {
+        let (hits, total) = lexical
+            .search(&paperboy::search::query::parse(text), offset, 20)
+            .unwrap();
+        (hits.into_iter().map(|h| h.id).collect::<Vec<_>>(), total)
+    };
+    // The twenty that hold "ergotropy" are counted, and they rank first.
+    let (first_page, total) = search_for("the ergotropy of", 0);
+    assert_eq!(total, 20);
+    assert!(
+        first_page
+            .iter()
+            .all(|id| id[5..].parse::<usize>().unwrap() % 3 == 0)
+    );
+    // With a phrase or a filter, the count leaves stop words out too.
+    assert_eq!(search_for("the ergotropy \"spin chain\"", 0).1, 4);
+    assert_eq!(search_for("the ergotropy after:2025-01-01", 0).1, 20);
+    // A query of stop words alone, or without one, counts every match.
+    assert_eq!(search_for("the of", 0).1, 60);
+    assert_eq!(search_for("ergotropy entropy", 0).1, 60);
+}
