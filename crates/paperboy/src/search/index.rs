@@ -28,7 +28,7 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, StopWordFilter, TextAnalyzer,
+    Stemmer, TextAnalyzer,
 };
 use tantivy::{
     DateTime, DocAddress, DocId, DocSet as _, Index, IndexReader, IndexWriter, Order, ReloadPolicy,
@@ -66,9 +66,6 @@ pub const TEXT_TOKENIZER: &str = "en_stem_folded";
 /// highlighting reads words with it.
 const WORD_TOKENIZER: &str = "words_folded";
 const CATEGORY_TOKENIZER: &str = "lowercase_raw";
-/// Words as [`WORD_TOKENIZER`] splits them, less English stop words (Lucene's list): what a query
-/// word keeps of itself when it only counts matches ([`LexicalIndex::counting_query`]).
-const STOP_WORD_TOKENIZER: &str = "words_without_stop_words";
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -215,12 +212,6 @@ impl LexicalIndex {
         index.tokenizers().register(
             TEXT_TOKENIZER,
             words().filter(Stemmer::new(Language::English)).build(),
-        );
-        index.tokenizers().register(
-            STOP_WORD_TOKENIZER,
-            words()
-                .filter(StopWordFilter::new(Language::English).expect("English stop words"))
-                .build(),
         );
         index.tokenizers().register(
             CATEGORY_TOKENIZER,
@@ -404,26 +395,20 @@ impl LexicalIndex {
             let words = self.query_words(q);
             let window = rescore_window(&words);
             let need = (offset + limit).max(window);
-            let counting = self.counting_query(q);
-            let (mut ranked, total) = match (flat, counting) {
+            let (mut ranked, total) = if flat {
                 // Ranking and counting run apart: a top-k collector alone lets tantivy skip
                 // blocks that cannot reach the top of a flat union of terms (block-max WAND),
                 // and counting needs no scores.
-                (true, counting) => (
+                (
                     self.ranked_flat(&searcher, query.as_ref(), need)?,
-                    searcher.search(counting.as_deref().unwrap_or(query.as_ref()), &Count)?,
-                ),
+                    searcher.search(&query, &Count)?,
+                )
+            } else {
                 // Any other query is an intersection (a phrase or a filter), which tantivy scores
                 // match by match anyway: one pass ranks and counts (a phrase checks positions
-                // once instead of twice), unless the count leaves words out.
-                (false, None) => {
-                    let collector = TopDocs::with_limit(need).order_by_score();
-                    searcher.search(&query, &(collector, Count))?
-                }
-                (false, Some(counting)) => (
-                    searcher.search(&query, &TopDocs::with_limit(need).order_by_score())?,
-                    searcher.search(counting.as_ref(), &Count)?,
-                ),
+                // once instead of twice).
+                let collector = TopDocs::with_limit(need).order_by_score();
+                searcher.search(&query, &(collector, Count))?
             };
             self.coordinate(&searcher, q, &words, &mut ranked, window)?;
             (ranked.into_iter().skip(offset).take(limit).collect(), total)
@@ -706,28 +691,6 @@ impl LexicalIndex {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         (Box::new(BooleanQuery::new(clauses)), false)
-    }
-
-    /// The query whose matches [`LexicalIndex::search`] counts, when it is not the ranking
-    /// query itself: the words of `q` less its English stop words, when it has both. Every
-    /// paper holds "the" or "of", so a query with one would otherwise count nearly the whole
-    /// index ("1–20 of 114,812") for papers that merely share its stop words; they rank last
-    /// (a stop word's BM25 weight is close to 0), and paging ends before them.
-    fn counting_query(&self, q: &ParsedQuery) -> Option<Box<dyn Query>> {
-        let mut stop_words = self
-            .index
-            .tokenizers()
-            .get(STOP_WORD_TOKENIZER)
-            .expect("registered tokenizer");
-        let mut words = q.clone();
-        words.terms.retain(|term| {
-            let mut stream = stop_words.token_stream(term);
-            stream.advance()
-        });
-        if words.terms.len() == q.terms.len() || words.terms.is_empty() {
-            return None;
-        }
-        Some(self.build_query(&words).0)
     }
 
     /// One `Must` clause per "quoted phrase": the paper's title or abstract holds it.
