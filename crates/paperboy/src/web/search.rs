@@ -481,12 +481,7 @@ pub async fn search_page(
         view.by_meaning = results.mode != Mode::Lexical;
         let mut highlighter = app.search.highlighter(&query);
         let upvoted = match session::current() {
-            Some(viewer) => {
-                let ids: Vec<ArxivId> = papers.iter().map(|p| p.id.clone()).collect();
-                app.store
-                    .upvoted_among(viewer.member.account_id, &ids)
-                    .await?
-            }
+            Some(viewer) => super::community::upvoted_set(&app, &viewer.member, &papers).await?,
             None => HashSet::new(),
         };
         view.hits = papers
