@@ -453,8 +453,8 @@ impl LexicalIndex {
     /// the last bits from one page to the next, so papers with equal scores would swap places
     /// or fall off a page's end. So more matches are asked for until the last one scores
     /// clearly below the `need`th (every match WAND left out then scores below the `need`th
-    /// too), and matches whose scores are that close to a neighbour's are scored again match by
-    /// match, which adds the terms up in one order. Each page is then cut from one ranking.
+    /// too), and the matches found are scored again one by one, which adds each one's terms up
+    /// in one order. Each page is then cut from one ranking.
     fn ranked_flat(
         &self,
         searcher: &Searcher,
@@ -485,23 +485,18 @@ impl LexicalIndex {
             }
             ask *= 2;
         };
-        // The matches that score close to a neighbour, by segment, in document order.
-        let mut again: BTreeMap<u32, Vec<DocId>> = BTreeMap::new();
-        for pair in found.windows(2) {
-            if close(pair[0].0, pair[1].0) {
-                for (_, addr) in pair {
-                    again.entry(addr.segment_ord).or_default().push(addr.doc_id);
-                }
-            }
+        // Every hit scored again, by segment in document order, so that no sum depends on
+        // the pruning (coverage multiplies these scores, and near ties anywhere would show).
+        let mut by_segment: BTreeMap<u32, Vec<DocId>> = BTreeMap::new();
+        for (_, addr) in &found {
+            by_segment
+                .entry(addr.segment_ord)
+                .or_default()
+                .push(addr.doc_id);
         }
-        if again.is_empty() {
-            found.truncate(need);
-            return Ok(found);
-        }
-        let mut exact: HashMap<DocAddress, f32> = HashMap::new();
-        for (segment_ord, mut docs) in again {
+        let mut exact: HashMap<DocAddress, f32> = HashMap::with_capacity(found.len());
+        for (segment_ord, mut docs) in by_segment {
             docs.sort_unstable();
-            docs.dedup();
             let mut scorer = weight.scorer(searcher.segment_reader(segment_ord), 1.0)?;
             for doc_id in docs {
                 if scorer.doc() <= doc_id && scorer.seek(doc_id) == doc_id {
