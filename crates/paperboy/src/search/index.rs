@@ -462,7 +462,6 @@ impl LexicalIndex {
         need: usize,
     ) -> anyhow::Result<Vec<(f32, DocAddress)>> {
         let need = need.max(1);
-        let close = |higher: f32, lower: f32| higher - lower <= higher * SCORE_NOISE;
         // One weight for every pass: the query's statistics are looked up once.
         let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
         let mut ask = need + need / 4 + 1;
@@ -472,44 +471,27 @@ impl LexicalIndex {
             for (ord, segment) in searcher.segment_readers().iter().enumerate() {
                 fruits.push(top.collect_segment(weight.as_ref(), ord as u32, segment)?);
             }
-            let mut found = top.merge_fruits(fruits)?;
-            found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let settled = match (found.get(need - 1), found.last()) {
-                (Some(&(at_need, _)), Some(&(last, _))) => {
-                    found.len() < ask || !close(at_need, last)
-                }
-                _ => true,
-            };
-            if settled {
+            // Best first; `ask` is always more than `need`.
+            let found = top.merge_fruits(fruits)?;
+            if found.len() < ask
+                || found[need - 1].0 - found[ask - 1].0 > found[need - 1].0 * SCORE_NOISE
+            {
                 break found;
             }
             ask *= 2;
         };
         // Every hit scored again, by segment in document order, so that no sum depends on
         // the pruning (coverage multiplies these scores, and near ties anywhere would show).
-        let mut by_segment: BTreeMap<u32, Vec<DocId>> = BTreeMap::new();
-        for (_, addr) in &found {
-            by_segment
-                .entry(addr.segment_ord)
-                .or_default()
-                .push(addr.doc_id);
-        }
-        let mut exact: HashMap<DocAddress, f32> = HashMap::with_capacity(found.len());
-        for (segment_ord, mut docs) in by_segment {
-            docs.sort_unstable();
+        let addrs: Vec<DocAddress> = found.iter().map(|&(_, addr)| addr).collect();
+        for (segment_ord, docs) in by_segment(&addrs) {
             let mut scorer = weight.scorer(searcher.segment_reader(segment_ord), 1.0)?;
-            for doc_id in docs {
+            for (doc_id, i) in docs {
                 if scorer.doc() <= doc_id && scorer.seek(doc_id) == doc_id {
-                    exact.insert(DocAddress::new(segment_ord, doc_id), scorer.score());
+                    found[i].0 = scorer.score();
                 }
             }
         }
-        for (score, addr) in &mut found {
-            if let Some(&exact) = exact.get(addr) {
-                *score = exact;
-            }
-        }
-        found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        found.sort_by(best_first);
         found.truncate(need);
         Ok(found)
     }
@@ -536,7 +518,7 @@ impl LexicalIndex {
         window: usize,
     ) -> anyhow::Result<Option<f32>> {
         // Equal scores in document order, as tantivy's top-k orders them.
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.sort_by(best_first);
         if window == 0 || ranked.is_empty() {
             return Ok(None);
         }
@@ -814,16 +796,7 @@ impl LexicalIndex {
         addrs: &[DocAddress],
     ) -> anyhow::Result<Vec<f32>> {
         let f = self.fields;
-        let mut by_segment: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
-        for (i, addr) in addrs.iter().enumerate() {
-            by_segment
-                .entry(addr.segment_ord)
-                .or_default()
-                .push((addr.doc_id, i));
-        }
-        for papers in by_segment.values_mut() {
-            papers.sort_unstable();
-        }
+        let by_segment = by_segment(addrs);
         // Counted as tantivy's BM25 counts them, deleted documents included: a document
         // frequency counts those too until a merge drops them, and against the live count alone
         // a common word's idf would turn negative after updates.
@@ -928,12 +901,32 @@ fn rescore_window(words: &[(String, String)]) -> usize {
     if words.len() > 1 { RESCORE_WINDOW } else { 0 }
 }
 
+/// Higher scores first, equal scores in document order.
+fn best_first(a: &(f32, DocAddress), b: &(f32, DocAddress)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+}
+
+/// `addrs` by segment, each segment's as (document, index in `addrs`) in document order, the
+/// order postings and scorers walk them in.
+fn by_segment(addrs: &[DocAddress]) -> BTreeMap<u32, Vec<(DocId, usize)>> {
+    let mut out: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
+    for (i, addr) in addrs.iter().enumerate() {
+        out.entry(addr.segment_ord)
+            .or_default()
+            .push((addr.doc_id, i));
+    }
+    for docs in out.values_mut() {
+        docs.sort_unstable();
+    }
+    out
+}
+
 /// Calls `found(i)` for each of a segment's `papers` (document, index), sorted by document,
 /// that holds `term`.
 fn for_holders(
     segment: &SegmentReader,
     term: &Term,
-    papers: &[(u32, usize)],
+    papers: &[(DocId, usize)],
     mut found: impl FnMut(usize),
 ) -> anyhow::Result<()> {
     let Some(mut postings) = segment
